@@ -1,0 +1,103 @@
+/**
+ * manifest.json of a prepared bundle (written by `clip-edge prepare`, read by
+ * the worker, the origin and the CLI). Graph I/O names are fixed here so every
+ * runtime agrees on them.
+ *
+ * Text graph (`graphs[].kind === "text"`):
+ *   inputs:  input_ids int64 [batch, seq] (seq 1..maxPositions, dynamic),
+ *            attention_mask int64 [batch, seq] (optional; 1 = attend, 0 = masked key)
+ *   outputs: last_hidden_state  float32 [batch, seq, W]  final-LN output (HF last_hidden_state)
+ *            hidden_states_<k>   float32 [batch, seq, W]  pre-final-LN HF hidden_states[-k], k = 1..K
+ *            hidden_states_ln_<k> float32 [batch, seq, W] same with the final LayerNorm applied
+ *            pooled             float32 [batch, W]       last_hidden_state at argmax(input_ids) (first max)
+ *            text_embeds        float32 [batch, E]       pooled @ text_projection^T (when projected)
+ * Vision graph (`kind === "vision"`):
+ *   inputs:  pixel_values float32 [batch, 3, H, W]
+ *   outputs: vision_pooled float32 [batch, Wv] (post-LN CLS), image_embeds float32 [batch, E]
+ */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export type Quantization = "fp32" | "int8" | "q4";
+export type HiddenAct = "quick_gelu" | "gelu";
+export type NormalizationMode = "openai" | "hf";
+
+export interface TowerArchitecture {
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  hiddenAct: HiddenAct;
+  layerNormEps: number;
+}
+
+export interface TextArchitecture extends TowerArchitecture {
+  vocabSize: number;
+  maxPositions: number;
+  /** Number of pre-final-LN hidden states exported (hidden_states_1..K). */
+  exportedHiddenStates: number;
+}
+
+export interface VisionArchitecture extends TowerArchitecture {
+  imageSize: number;
+  patchSize: number;
+  numChannels: number;
+}
+
+export interface GraphEntry {
+  kind: "text" | "vision";
+  file: string;
+  bytes: number;
+  sha256: string;
+  quantization: Quantization;
+  inputs: string[];
+  outputs: string[];
+  /** Extra files the graph needs (external data), with their hashes. */
+  externalData?: { file: string; bytes: number; sha256: string }[];
+}
+
+export interface QuantizationReport {
+  prompts: string[];
+  /** Per-token cosine of last_hidden_state against fp32. */
+  tokenCosineMin: number;
+  tokenCosineMean: number;
+  textEmbedsCosineMin?: number;
+  maxAbsError: number;
+  imageEmbedsCosineMin?: number;
+}
+
+export interface BundleManifest {
+  formatVersion: number;
+  name: string;
+  source: {
+    repo?: string;
+    revision?: string;
+    path?: string;
+    files: Record<string, { bytes: number; sha256: string }>;
+  };
+  architecture: {
+    text?: TextArchitecture;
+    vision?: VisionArchitecture;
+    projectionDim?: number;
+    logitScale?: number;
+  };
+  tokenizer: {
+    files: string[];
+    padId: number;
+    maxLength: number;
+    normalization: NormalizationMode;
+  };
+  /** Image preprocessing (from preprocessor_config.json) when a vision tower is present. */
+  preprocessor?: {
+    file: string;
+    shortestEdge: number;
+    cropSize: { height: number; width: number };
+    mean: [number, number, number];
+    std: [number, number, number];
+    rescaleFactor: number;
+    resample: number;
+  };
+  graphs: GraphEntry[];
+  quantizationReport?: Record<string, QuantizationReport>;
+  createdAt: string;
+  createdBy: string;
+}

@@ -1,0 +1,32 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { main } from "../../tools/cli/main.ts";
+
+function io() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  stderr.on("data", (chunk) => {
+    err += chunk;
+  });
+  return { io: { stdin: new PassThrough(), stdout, stderr }, out: () => out, err: () => err };
+}
+
+describe("clip-edge CLI", () => {
+  it("lists commands with --help and exits 0", async () => {
+    const t = io();
+    expect(await main(["--help"], t.io)).toBe(0);
+    expect(t.out()).toContain("tokenize");
+  });
+
+  it("rejects an unknown command with one line and exit code 2", async () => {
+    const t = io();
+    expect(await main(["frobnicate"], t.io)).toBe(2);
+    expect(t.err().trim().split("\n")).toHaveLength(1);
+    expect(t.err()).toContain("frobnicate");
+  });
+});
