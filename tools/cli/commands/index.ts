@@ -11,4 +11,8 @@ export const commands: Record<string, Entry> = {
     summary: "Tokenize JSON Lines {text} from stdin into CLIP BPE ids",
     load: () => import("./tokenize.ts"),
   },
+  pull: {
+    summary: "Download a Hugging Face CLIP checkpoint (safetensors + tokenizer) into a folder",
+    load: () => import("./pull.ts"),
+  },
 };

@@ -1,0 +1,182 @@
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { connectError, type HubRef, hubResponseError, interruptedError } from "./hub-errors.ts";
+import { resolveFileUrl } from "./hub-url.ts";
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface HubProgress {
+  /** Repo-relative path being downloaded. */
+  path: string;
+  /** Bytes of the file present so far (including a resumed prefix). */
+  received: number;
+  total?: number;
+}
+
+export interface HubClientOptions {
+  /** e.g. https://huggingface.co (no trailing slash). */
+  endpoint: string;
+  /** Sent as `Authorization: Bearer` to the endpoint only, never to a redirect on another origin. */
+  token?: string;
+  fetch: FetchLike;
+  onProgress?: (progress: HubProgress) => void;
+  maxRedirects?: number;
+}
+
+/** What a HEAD on `resolve/<rev>/<path>` tells about a file. */
+export interface HubFileInfo {
+  ref: HubRef;
+  size?: number;
+  /** The ETag as sent, without quotes or W/. */
+  etag?: string;
+  /** Set when the ETag is an LFS object id (SHA-256 of the content). */
+  sha256?: string;
+  /** Set when the ETag is a git blob hash (SHA-1 of "blob <size>\0" + content). */
+  gitOid?: string;
+  /** X-Repo-Commit: the commit the revision resolved to. */
+  commit?: string;
+}
+
+export interface HubBody {
+  /** 200 (whole file) or 206 (from `start`). */
+  status: number;
+  start: number;
+  total?: number;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+export interface HubClient {
+  readonly endpoint: string;
+  fileUrl(ref: HubRef): string;
+  /** HEAD the file; throws ClipEdgeError (not_found / unauthorized / network). */
+  getFileInfo(ref: HubRef): Promise<HubFileInfo>;
+  /** GET the file (following redirects), from byte `offset` when offset > 0. */
+  openFile(ref: HubRef, options?: { offset?: number }): Promise<HubBody>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function unquote(etag: string | null): string | undefined {
+  if (!etag) return undefined;
+  return etag.replace(/^W\//, "").replace(/^"|"$/g, "");
+}
+
+function parseSize(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+function classifyEtag(info: HubFileInfo): HubFileInfo {
+  const etag = info.etag?.toLowerCase();
+  if (etag && /^[0-9a-f]{64}$/.test(etag)) info.sha256 = etag;
+  else if (etag && /^[0-9a-f]{40}$/.test(etag)) info.gitOid = etag;
+  return info;
+}
+
+export function createHubClient(options: HubClientOptions): HubClient {
+  const endpoint = options.endpoint.replace(/\/+$/, "");
+  const endpointOrigin = new URL(endpoint).origin;
+  const maxRedirects = options.maxRedirects ?? 10;
+  const context = { endpoint, hasToken: options.token !== undefined };
+
+  function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = {
+      "accept-encoding": "identity",
+      "user-agent": "clip-edge/0.1",
+      ...extra,
+    };
+    if (options.token && new URL(url).origin === endpointOrigin) {
+      headers.authorization = `Bearer ${options.token}`;
+    }
+    return headers;
+  }
+
+  async function send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await options.fetch(url, { ...init, redirect: "manual" });
+    } catch (error) {
+      throw connectError(error, url, endpoint);
+    }
+  }
+
+  /** Follows redirects by hand so the token never leaves the endpoint's origin. */
+  async function request(
+    ref: HubRef,
+    method: "GET" | "HEAD",
+    extra: Record<string, string>,
+    followCrossOrigin: boolean,
+  ): Promise<Response> {
+    let url = resolveFileUrl(endpoint, ref.repo, ref.revision, ref.path);
+    for (let hop = 0; ; hop += 1) {
+      const response = await send(url, { method, headers: headersFor(url, extra) });
+      const location = response.headers.get("location");
+      if (!REDIRECTS.has(response.status) || !location) return response;
+      const next = new URL(location, url).toString();
+      if (!followCrossOrigin && new URL(next).origin !== endpointOrigin) return response;
+      await response.body?.cancel();
+      if (hop >= maxRedirects) {
+        throw new ClipEdgeError(
+          "network",
+          `too many redirects (${maxRedirects}) for '${ref.path}' in ${ref.repo} at ${endpoint}`,
+        );
+      }
+      url = next;
+    }
+  }
+
+  async function getFileInfo(ref: HubRef): Promise<HubFileInfo> {
+    const response = await request(ref, "HEAD", {}, false);
+    await response.body?.cancel();
+    if (REDIRECTS.has(response.status) || response.ok) {
+      const h = response.headers;
+      return classifyEtag({
+        ref,
+        etag: unquote(h.get("x-linked-etag") ?? h.get("etag")),
+        size: parseSize(h.get("x-linked-size")) ?? parseSize(h.get("content-length")),
+        commit: h.get("x-repo-commit") ?? undefined,
+      });
+    }
+    throw hubResponseError(response, ref, context);
+  }
+
+  async function openFile(ref: HubRef, open: { offset?: number } = {}): Promise<HubBody> {
+    const offset = open.offset ?? 0;
+    const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const response = await request(ref, "GET", range, true);
+    if (response.status !== 200 && response.status !== 206) {
+      await response.body?.cancel();
+      throw hubResponseError(response, ref, context);
+    }
+    let start = 0;
+    let total = parseSize(response.headers.get("content-length"));
+    if (response.status === 206) {
+      const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(
+        response.headers.get("content-range")?.trim() ?? "",
+      );
+      start = match ? Number(match[1]) : -1;
+      total = match && match[3] !== "*" ? Number(match[3]) : undefined;
+    }
+    const body = response.body;
+    const onProgress = options.onProgress;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      if (!body) return;
+      let received = start;
+      try {
+        for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+          received += chunk.byteLength;
+          onProgress?.({ path: ref.path, received, total });
+          yield chunk;
+        }
+      } catch (error) {
+        throw interruptedError(error, ref, received);
+      }
+    }
+    return { status: response.status, start, total, chunks: chunks() };
+  }
+
+  return {
+    endpoint,
+    fileUrl: (ref) => resolveFileUrl(endpoint, ref.repo, ref.revision, ref.path),
+    getFileInfo,
+    openFile,
+  };
+}
