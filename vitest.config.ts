@@ -1,4 +1,6 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { workerTestOptions } from "./test/worker/pool-options.ts";
 
 export default defineConfig({
   test: {
@@ -9,6 +11,16 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/worker/**", "node_modules/**"],
           environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [cloudflareTest(workerTestOptions)],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/worker/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
