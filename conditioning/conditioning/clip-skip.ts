@@ -1,0 +1,56 @@
+import { ClipEdgeError } from "../errors.ts";
+import type { HiddenStateRule } from "./presets.ts";
+
+/**
+ * Resolves the two clip-skip spellings to diffusers numbering (k >= 0, 0 = none).
+ * diffusers `clip_skip=k` == A1111 "Clip skip" k+1.
+ */
+export function resolveClipSkip(
+  clipSkip: number | null | undefined,
+  a1111ClipSkip: number | null | undefined,
+): number {
+  const check = (name: string, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min) {
+      throw new ClipEdgeError(
+        "invalid_request",
+        `${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`,
+      );
+    }
+  };
+  const hasDiffusers = clipSkip !== undefined && clipSkip !== null;
+  const hasA1111 = a1111ClipSkip !== undefined && a1111ClipSkip !== null;
+  if (hasDiffusers) check("clip_skip", clipSkip, 0);
+  if (hasA1111) check("a1111_clip_skip", a1111ClipSkip, 1);
+  if (hasDiffusers && hasA1111 && clipSkip !== a1111ClipSkip - 1) {
+    throw new ClipEdgeError(
+      "invalid_request",
+      `clip_skip ${clipSkip} (diffusers) and a1111_clip_skip ${a1111ClipSkip} disagree; a1111_clip_skip = clip_skip + 1`,
+    );
+  }
+  if (hasDiffusers) return clipSkip;
+  if (hasA1111) return a1111ClipSkip - 1;
+  return 0;
+}
+
+/**
+ * Graph output that holds the hidden states a rule needs at diffusers clip skip k.
+ * `exported` = K, the number of pre-final-LN hidden states the bundle exported.
+ */
+export function hiddenStateOutput(
+  rule: HiddenStateRule,
+  clipSkip: number,
+  exported: number | undefined,
+  model: string,
+): string {
+  if (rule === "final-ln" && clipSkip === 0) return "last_hidden_state";
+  const index = rule === "final-ln" ? clipSkip + 1 : clipSkip + 2;
+  if (exported !== undefined && index > exported) {
+    const maxSkip = rule === "final-ln" ? exported - 1 : exported - 2;
+    throw new ClipEdgeError(
+      "invalid_request",
+      `clip_skip ${clipSkip} needs hidden_states[-${index}] but model ${model} exported only K=${exported} hidden states (max clip_skip ${Math.max(maxSkip, 0)}); re-prepare it with more hidden states`,
+      { details: { clipSkip, exportedHiddenStates: exported } },
+    );
+  }
+  return rule === "final-ln" ? `hidden_states_ln_${index}` : `hidden_states_${index}`;
+}

@@ -1,0 +1,91 @@
+import type { BundleManifest } from "../bundle/manifest.ts";
+import type { InferenceSessionLike } from "../encoder/session.ts";
+
+/** A dense row-major float tensor. */
+export interface FloatTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * The tokenizer view the core needs: BPE ids of `text` WITHOUT SOT/EOT and without
+ * truncation. Accepts a plain array, a typed array or an object with `ids`.
+ */
+export interface TokenizerLike {
+  encode(text: string): ArrayLike<number> | { ids: ArrayLike<number> };
+}
+
+/** One text encoder, as the runtime hands it to the core. */
+export interface EncoderBinding {
+  /** Model id reported in metadata (bundle name or hub id). */
+  id: string;
+  /** Hash reported in metadata (e.g. the text graph's SHA-256). */
+  hash?: string;
+  session: InferenceSessionLike;
+  tokenizer: TokenizerLike;
+  /** Used for exportedHiddenStates (clip-skip bounds) and dims; optional. */
+  manifest?: BundleManifest;
+}
+
+export type WeightingMode = "none" | "a1111" | "a1111-no-norm" | "comfy" | "compel";
+export type PromptSyntax = "a1111" | "comfy" | "compel";
+export type LongPromptMode = "truncate" | "chunk";
+export type OutputDtype = "float32" | "float16";
+
+/** A weighted piece of prompt text; A1111's BREAK is `{ text: "BREAK", weight: -1 }`. */
+export interface WeightedFragment {
+  text: string;
+  weight: number;
+}
+
+/** Request shape, kept close to the worker's JSON API (snake_case on purpose). */
+export interface ConditioningRequest {
+  prompt?: string;
+  prompts?: string[];
+  negative_prompt?: string | string[] | null;
+  /** diffusers numbering, k >= 1 (0 = no skip). */
+  clip_skip?: number | null;
+  /** A1111 numbering: 1 = no skip, 2 = diffusers clip_skip 1. */
+  a1111_clip_skip?: number | null;
+  /** Apply clip skip on the negative path too (diffusers does not). Default false. */
+  clip_skip_negative?: boolean;
+  weighting?: WeightingMode;
+  /** Parser syntax; default follows `weighting` (a1111-no-norm -> a1111). */
+  syntax?: PromptSyntax;
+  long_prompt?: LongPromptMode;
+  num_images_per_prompt?: number;
+  /** Default true: negative tensors are produced. */
+  do_classifier_free_guidance?: boolean;
+  /** Carried into metadata for serialisers; tensors stay Float32 in memory. */
+  dtype?: OutputDtype;
+}
+
+export interface PromptReport {
+  text: string;
+  /** BPE tokens (without SOT/EOT) after parsing, before truncation. */
+  tokenCount: number;
+  chunks: number;
+  truncated: boolean;
+  droppedTokens: number;
+  /** Concatenated text of the fragments (or parts of them) that were dropped. */
+  droppedText: string;
+}
+
+export interface ConditioningMetadata {
+  preset: string;
+  models: { id: string; hash?: string }[];
+  clipSkip: number;
+  clipSkipNegative: boolean;
+  weighting: WeightingMode;
+  longPrompt: LongPromptMode;
+  numImagesPerPrompt: number;
+  dtype: OutputDtype;
+  sequenceLength: number;
+  prompts: PromptReport[];
+  negativePrompts: (PromptReport | null)[];
+}
+
+export interface ConditioningResult {
+  tensors: Record<string, FloatTensor>;
+  metadata: ConditioningMetadata;
+}

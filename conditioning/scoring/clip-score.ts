@@ -1,0 +1,21 @@
+import { ClipEdgeError } from "../errors.ts";
+import { cosineSimilarity } from "./normalize.ts";
+
+/** CLIP score of one image/text pair: `100 * max(cos, 0)`. */
+export function clipScore(imageEmbeds: ArrayLike<number>, textEmbeds: ArrayLike<number>): number {
+  return 100 * Math.max(cosineSimilarity(imageEmbeds, textEmbeds), 0);
+}
+
+/**
+ * torchmetrics `CLIPScore` over pairs: `max(mean(100 * cos), 0)`. The clamp comes after
+ * the mean, so one negative pair lowers the aggregate (unlike per-pair `clipScore`).
+ */
+export function clipScoreAggregate(
+  pairs: readonly { imageEmbeds: ArrayLike<number>; textEmbeds: ArrayLike<number> }[],
+): number {
+  if (pairs.length === 0)
+    throw new ClipEdgeError("invalid_input", "CLIP score needs at least one image/text pair");
+  let sum = 0;
+  for (const p of pairs) sum += 100 * cosineSimilarity(p.imageEmbeds, p.textEmbeds);
+  return Math.max(sum / pairs.length, 0);
+}
