@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../../tools/cli/main.ts";
-import { startFakeHub } from "./fake-hub.ts";
+import { closedEndpoint, startFakeHub } from "./fake-hub.ts";
 import { TINY_FILES, tinyOpenaiFiles } from "./fixture-repos.ts";
 
 function io() {
@@ -79,19 +79,13 @@ describe("clip-edge pull (in-process CLI)", () => {
 
   it("exits 1 with one line naming the endpoint when the hub is unreachable", async () => {
     const t = io();
+    const endpoint = await closedEndpoint();
     const code = await main(
-      [
-        "pull",
-        "openai/tiny-clip",
-        "--out",
-        "/tmp/never-written",
-        "--endpoint",
-        "http://127.0.0.1:9",
-      ],
+      ["pull", "openai/tiny-clip", "--out", "/tmp/never-written", "--endpoint", endpoint],
       t.io,
     );
     expect(code).toBe(1);
     expect(t.err().trim().split("\n")).toHaveLength(1);
-    expect(t.err()).toContain("http://127.0.0.1:9");
+    expect(t.err()).toContain("cannot reach the hub at http://127.0.0.1:");
   });
 });
