@@ -1,0 +1,165 @@
+import type { Quantization } from "../../conditioning/bundle/manifest.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { attr, createGraphBuilder } from "../onnx/graph-builder.ts";
+import { DataType, type ModelDef } from "../onnx/onnx-proto.ts";
+import type { TextConfig } from "./clip-config.ts";
+import { encoderLayer, layerNorm } from "./encoder-layer.ts";
+import { fp32Linear, type LinearEmitter, linearEmitterFor } from "./linear-emitters.ts";
+import { emitTokenEmbedding, type TokenEmbeddingMode } from "./token-embedding.ts";
+import type { TextTowerWeights } from "./tower-weights.ts";
+
+/** Additive mask value for masked attention logits (finite, so fully masked rows cannot NaN). */
+export const MASK_VALUE = -1e9;
+
+export interface TextGraphOptions {
+  quantization: Quantization;
+  /** Number of pre-final-LN hidden states exported (hidden_states_1..K), default 3. */
+  hiddenStates?: number;
+  /** Token-embedding storage (default: fp32 for fp32 graphs, int8 otherwise). */
+  tokenEmbedding?: TokenEmbeddingMode;
+  /** Emit the optional attention_mask input (default true). */
+  attentionMask?: boolean;
+  producerVersion?: string;
+}
+
+export interface BuiltGraph {
+  model: ModelDef;
+  inputs: string[];
+  outputs: string[];
+}
+
+/**
+ * CLIP text transformer as an ONNX graph (opset 17): token + position
+ * embeddings (positions sliced to the dynamic seq), causal pre-LN blocks,
+ * final LayerNorm, argmax pooling on integer ids, optional projection.
+ */
+export function buildTextGraph(
+  cfg: TextConfig,
+  w: TextTowerWeights,
+  options: TextGraphOptions,
+): BuiltGraph {
+  const k = options.hiddenStates ?? 3;
+  if (!Number.isInteger(k) || k < 0 || k > cfg.numLayers + 1) {
+    throw new ClipEdgeError(
+      "invalid_input",
+      `hidden states K=${k} must be an integer in 0..${cfg.numLayers + 1} (layers + embeddings)`,
+    );
+  }
+  const linear: LinearEmitter = linearEmitterFor(options.quantization);
+  const { hiddenSize: width, maxPositions: p } = cfg;
+  const g = createGraphBuilder("clip_text");
+  const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
+  const inputs = [ids];
+
+  const tokenMode = options.tokenEmbedding ?? (options.quantization === "fp32" ? "fp32" : "int8");
+  const tok = emitTokenEmbedding(g, ids, w.tokenEmbedding, cfg.vocabSize, width, tokenMode);
+  const seq = g.node("Shape", [ids], { start: attr.int(1), end: attr.int(2) }, { name: "seq_len" });
+  const posTable = g.initializer(
+    "position_embedding",
+    DataType.FLOAT,
+    [p, width],
+    w.positionEmbedding,
+  );
+  const zero1 = g.constant("int64", [0]);
+  const pos = g.node("Slice", [posTable, zero1, seq, zero1], {}, { name: "pos_emb" });
+  let h = g.node("Add", [tok, pos], {}, { name: "embeddings" });
+
+  const causalData = new Float32Array(p * p);
+  for (let r = 0; r < p; r++) for (let c = r + 1; c < p; c++) causalData[r * p + c] = MASK_VALUE;
+  const causalTable = g.initializer("causal_mask", DataType.FLOAT, [p, p], causalData);
+  const seq2 = g.node("Concat", [seq, seq], { axis: attr.int(0) }, { name: "seq_seq" });
+  let mask = g.node(
+    "Slice",
+    [causalTable, g.constant("int64", [0, 0]), seq2, g.constant("int64", [0, 1])],
+    {},
+    { name: "causal" },
+  );
+  if (options.attentionMask ?? true) {
+    // Optional input: a graph input that is also an initializer (all ones, [1, P]);
+    // callers may omit it. Sliced to [.., :seq] so the default fits any length.
+    const am = g.input("attention_mask", DataType.INT64, ["batch", "sequence"]);
+    g.initializer("attention_mask", DataType.INT64, [1, p], new BigInt64Array(p).fill(1n), {
+      defaultForInput: true,
+    });
+    inputs.push(am);
+    const amSeq = g.node(
+      "Slice",
+      [am, zero1, seq, g.constant("int64", [1])],
+      {},
+      { name: "am_seq" },
+    );
+    const amF = g.node("Cast", [amSeq], { to: attr.int(DataType.FLOAT) }, { name: "am_f" });
+    const keyMask = g.node(
+      "Mul",
+      [g.node("Sub", [g.scalar(1), amF]), g.scalar(MASK_VALUE)],
+      {},
+      { name: "am_add" },
+    );
+    const keyMask4 = g.node(
+      "Unsqueeze",
+      [keyMask, g.constant("int64", [1, 2])],
+      {},
+      { name: "am_4d" },
+    );
+    mask = g.node("Add", [mask, keyMask4], {}, { name: "attn_mask" });
+  }
+
+  const ctx = {
+    g,
+    linear,
+    width,
+    heads: cfg.numHeads,
+    act: cfg.hiddenAct,
+    eps: cfg.layerNormEps,
+    mask,
+  };
+  const layerOut: string[] = [h];
+  const L = cfg.numLayers;
+  for (let i = 0; i < L; i++) {
+    const kIndex = L - i; // hidden_states[-kIndex] is the output of layer i (0-based)
+    const outName = kIndex <= k ? `hidden_states_${kIndex}` : undefined;
+    h = encoderLayer(ctx, h, w.layers[i], `layer${i}`, outName);
+    layerOut.push(h);
+  }
+  const outputs: string[] = [];
+  const dims3 = ["batch", "sequence", width];
+  const last = layerNorm(g, h, w.finalLn, cfg.layerNormEps, "final_ln", "last_hidden_state");
+  g.output(last, DataType.FLOAT, dims3);
+  outputs.push("last_hidden_state");
+  if (k === L + 1) g.node("Identity", [layerOut[0]], {}, { outputs: [`hidden_states_${L + 1}`] });
+  for (let j = 1; j <= k; j++) {
+    g.output(`hidden_states_${j}`, DataType.FLOAT, dims3);
+    outputs.push(`hidden_states_${j}`);
+  }
+  for (let j = 1; j <= k; j++) {
+    const name = `hidden_states_ln_${j}`;
+    if (j === 1) g.node("Identity", [last], {}, { outputs: [name] });
+    else layerNorm(g, layerOut[L + 1 - j], w.finalLn, cfg.layerNormEps, `final_ln_${j}`, name);
+    g.output(name, DataType.FLOAT, dims3);
+    outputs.push(name);
+  }
+
+  const ids32 = g.node("Cast", [ids], { to: attr.int(DataType.INT32) }, { name: "ids_i32" });
+  const eot = g.node(
+    "ArgMax",
+    [ids32],
+    { axis: attr.int(1), keepdims: attr.int(1), select_last_index: attr.int(0) },
+    { name: "eot_index" },
+  );
+  g.node("GatherND", [last, eot], { batch_dims: attr.int(1) }, { outputs: ["pooled"] });
+  g.output("pooled", DataType.FLOAT, ["batch", width]);
+  outputs.push("pooled");
+  if (w.projection) {
+    // The projection stays fp32 in every variant: it is small (E x W) and feeds the embeddings directly.
+    const y = fp32Linear(g, "pooled", w.projection, "text_projection");
+    g.node("Identity", [y], {}, { outputs: ["text_embeds"] });
+    g.output("text_embeds", DataType.FLOAT, ["batch", w.projection.outFeatures]);
+    outputs.push("text_embeds");
+  }
+  const model = g.build({
+    producerName: "clip-edge",
+    producerVersion: options.producerVersion ?? "0",
+    metadata: { "clip_edge.kind": "text", "clip_edge.quantization": options.quantization },
+  });
+  return { model, inputs, outputs };
+}

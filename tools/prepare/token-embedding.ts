@@ -1,0 +1,32 @@
+import { attr, type GraphBuilder } from "../onnx/graph-builder.ts";
+import { DataType } from "../onnx/onnx-proto.ts";
+import { quantizeInt8PerRow } from "./quantize-weights.ts";
+
+/** How the token-embedding table is stored and looked up in the text graph. */
+export type TokenEmbeddingMode = "fp32" | "int8";
+
+/**
+ * Emits the token-embedding lookup for `ids` [B, S] int64; returns [B, S, W] float.
+ * "int8": per-row symmetric int8 table + per-row scales; both are gathered by id
+ * first, so only the S used rows are ever dequantised.
+ */
+export function emitTokenEmbedding(
+  g: GraphBuilder,
+  ids: string,
+  table: Float32Array,
+  vocab: number,
+  width: number,
+  mode: TokenEmbeddingMode,
+): string {
+  if (mode === "fp32") {
+    const t = g.initializer("token_embedding", DataType.FLOAT, [vocab, width], table);
+    return g.node("Gather", [t, ids], { axis: attr.int(0) }, { name: "tok_emb" });
+  }
+  const q = quantizeInt8PerRow(table, vocab, width);
+  const t = g.initializer("token_embedding_q", DataType.INT8, [vocab, width], q.data);
+  const s = g.initializer("token_embedding_scale", DataType.FLOAT, [vocab, 1], q.scales);
+  const rows = g.node("Gather", [t, ids], { axis: attr.int(0) }, { name: "tok_emb_q" });
+  const scales = g.node("Gather", [s, ids], { axis: attr.int(0) }, { name: "tok_emb_scale" });
+  const f = g.node("Cast", [rows], { to: attr.int(DataType.FLOAT) }, { name: "tok_emb_f" });
+  return g.node("Mul", [f, scales], {}, { name: "tok_emb" });
+}
