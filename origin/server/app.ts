@@ -1,0 +1,193 @@
+/**
+ * The origin's HTTP API (Hono). Sessions, preprocessing and configuration are passed in,
+ * so tests drive it with a real onnxruntime-node session and no network.
+ *
+ *   GET  /healthz                 liveness (no auth)
+ *   GET  /readyz                  200 when models are loaded and the queue has room (no auth)
+ *   POST /v1/image-embeddings     images -> image_embeds (dynamic batching)
+ *   POST /v1/text-embeddings      { input: string | string[] } -> text_embeds / pooled
+ */
+import { Hono } from "hono";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import type { ImagePreprocessor } from "../preprocess/image-preprocessor.ts";
+import { type BearerCheck, createBearerCheck } from "./auth.ts";
+import { type BatcherStats, createDynamicBatcher } from "./dynamic-batcher.ts";
+import { toHttpError } from "./http-errors.ts";
+import { readImageRequest } from "./request-images.ts";
+import type { OriginTextEmbedder } from "./text-embedder.ts";
+import { l2Normalize, type VisionEncoder } from "./vision-encoder.ts";
+
+export interface BatchingOptions {
+  maxBatch: number;
+  maxWaitMs: number;
+  /** Images allowed to wait for the device; beyond it requests get 429 + Retry-After. */
+  maxQueue: number;
+}
+
+export interface OriginAppOptions {
+  /** Shared secret with the worker (ORIGIN_SECRET), at least 16 characters. */
+  secret: string;
+  /** Name reported as `model` in responses. */
+  model: string;
+  vision?: { encoder: VisionEncoder; preprocessor: ImagePreprocessor };
+  text?: OriginTextEmbedder;
+  batching?: Partial<BatchingOptions>;
+  limits?: { maxRequestBytes?: number; maxImagesPerRequest?: number; maxTexts?: number };
+  /** Execution provider actually in use, reported by /readyz. */
+  provider?: string;
+  log?: (line: string) => void;
+}
+
+export interface OriginApp {
+  app: Hono;
+  fetch: (request: Request) => Response | Promise<Response>;
+  stats(): BatcherStats | undefined;
+  /** Stops accepting work; queued images are rejected with 503. */
+  close(): void;
+}
+
+export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 32, maxWaitMs: 5, maxQueue: 256 };
+
+function jsonError(error: unknown, log: (line: string) => void): Response {
+  const http = toHttpError(error);
+  if (http.status >= 500 && !(error instanceof ClipEdgeError && error.code === "unavailable")) {
+    log(`origin: ${http.status} ${(error as Error)?.stack ?? String(error)}`);
+  }
+  return new Response(JSON.stringify(http.body), {
+    status: http.status,
+    headers: { "content-type": "application/json", ...http.headers },
+  });
+}
+
+function parseTexts(json: unknown, maxTexts: number): { texts: string[]; normalize: boolean } {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new ClipEdgeError("invalid_input", 'JSON body must be an object with "input"');
+  }
+  const o = json as Record<string, unknown>;
+  const input = o.input ?? o.texts ?? o.prompts;
+  const texts = typeof input === "string" ? [input] : input;
+  if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== "string")) {
+    throw new ClipEdgeError(
+      "invalid_input",
+      '"input" must be a string or a non-empty array of strings',
+    );
+  }
+  if (texts.length > maxTexts) {
+    throw new ClipEdgeError(
+      "too_large",
+      `request has ${texts.length} texts, the limit is ${maxTexts}`,
+    );
+  }
+  if (o.normalize !== undefined && typeof o.normalize !== "boolean") {
+    throw new ClipEdgeError("invalid_input", '"normalize" must be a boolean');
+  }
+  return { texts: texts as string[], normalize: o.normalize === true };
+}
+
+export function createOriginApp(options: OriginAppOptions): OriginApp {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const checkBearer: BearerCheck = createBearerCheck(options.secret);
+  const batching = { ...DEFAULT_BATCHING, ...options.batching };
+  const maxImagesPerRequest = options.limits?.maxImagesPerRequest ?? 64;
+  const maxRequestBytes = options.limits?.maxRequestBytes ?? 64 * 1024 * 1024;
+  const maxTexts = options.limits?.maxTexts ?? 256;
+  const vision = options.vision;
+  const batcher = vision
+    ? createDynamicBatcher<Float32Array, Float32Array>({
+        ...batching,
+        runBatch: (images) => vision.encoder.encode(images),
+      })
+    : undefined;
+  let closed = false;
+  const app = new Hono();
+
+  app.onError((error) => jsonError(error, log));
+  app.notFound((c) =>
+    jsonError(new ClipEdgeError("not_found", `no route ${c.req.method} ${c.req.path}`), log),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const stats = batcher?.stats();
+    const full = stats !== undefined && stats.queued >= batching.maxQueue;
+    const ready = !closed && !full;
+    return c.json(
+      {
+        status: ready ? "ready" : closed ? "closing" : "overloaded",
+        model: options.model,
+        provider: options.provider ?? "unknown",
+        vision: Boolean(vision),
+        text: Boolean(options.text),
+        queue: stats
+          ? { queued: stats.queued, running: stats.running, max: batching.maxQueue }
+          : undefined,
+      },
+      ready ? 200 : 503,
+      ready ? {} : { "retry-after": "1" },
+    );
+  });
+
+  app.use("/v1/*", async (c, next) => {
+    checkBearer(c.req.header("authorization"));
+    if (closed)
+      throw new ClipEdgeError("unavailable", "origin is shutting down", {
+        details: { retryAfterSeconds: 5 },
+      });
+    await next();
+  });
+
+  app.post("/v1/image-embeddings", async (c) => {
+    if (!vision || !batcher) {
+      throw new ClipEdgeError("not_found", `model ${options.model} has no vision tower`);
+    }
+    const request = await readImageRequest(c.req.raw, { maxRequestBytes, maxImagesPerRequest });
+    const pixels = await Promise.all(
+      request.images.map((bytes, index) =>
+        vision.preprocessor.preprocess(bytes, { label: `images[${index}]` }),
+      ),
+    );
+    const embeds = await batcher.submit(pixels);
+    return c.json({
+      model: options.model,
+      data: embeds.map((e, index) => ({
+        index,
+        image_embeds: Array.from(request.normalize ? l2Normalize(e) : e),
+      })),
+    });
+  });
+
+  app.post("/v1/text-embeddings", async (c) => {
+    const text = options.text;
+    if (!text) throw new ClipEdgeError("not_found", `model ${options.model} has no text tower`);
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch (error) {
+      throw new ClipEdgeError("malformed", "request body is not valid JSON", { cause: error });
+    }
+    const { texts, normalize } = parseTexts(json, maxTexts);
+    const results = await text.embed(texts);
+    return c.json({
+      model: options.model,
+      data: results.map((r, index) => ({
+        index,
+        ...(r.text_embeds
+          ? { text_embeds: Array.from(normalize ? l2Normalize(r.text_embeds) : r.text_embeds) }
+          : {}),
+        ...(r.pooled ? { pooled: Array.from(r.pooled) } : {}),
+        num_tokens: r.num_tokens,
+        truncated: r.truncated,
+      })),
+    });
+  });
+
+  return {
+    app,
+    fetch: (request) => app.fetch(request),
+    stats: () => batcher?.stats(),
+    close() {
+      closed = true;
+      batcher?.close();
+    },
+  };
+}
