@@ -18,6 +18,8 @@ export interface DownloadFileOptions {
   destination: string;
   /** Attempts per file when the connection breaks mid-body (each resumes with Range). */
   maxAttempts?: number;
+  /** Wait before retry N is N times this (default 1000 ms). */
+  retryDelayMs?: number;
   onEvent?: (event: DownloadEvent) => void;
 }
 
@@ -28,6 +30,8 @@ export interface DownloadedFile {
   sha256: string;
   skipped: boolean;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function sizeOf(path: string): Promise<number | undefined> {
   try {
@@ -107,6 +111,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
         offset = 0;
         hash = createHash("sha256");
         if (body.status !== 200) {
+          await body.cancel();
           throw new ClipEdgeError(
             "network",
             `hub answered an unexpected range for '${path}' (wanted bytes ${wanted}-, got ${body.status} from ${body.start})`,
@@ -123,6 +128,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     } catch (error) {
       if (!isRetryable(error) || attempt >= maxAttempts) throw error;
       emit({ type: "retry", path, resumeFrom: offset, reason: (error as Error).message });
+      await sleep((options.retryDelayMs ?? 1000) * attempt);
     } finally {
       await handle.close();
     }

@@ -20,6 +20,8 @@ export interface HubClientOptions {
   fetch: FetchLike;
   onProgress?: (progress: HubProgress) => void;
   maxRedirects?: number;
+  /** Abort (as a retryable network error) when no response or body bytes arrive for this long. Default 60 s. */
+  idleTimeoutMs?: number;
 }
 
 /** What a HEAD on `resolve/<rev>/<path>` tells about a file. */
@@ -42,6 +44,8 @@ export interface HubBody {
   start: number;
   total?: number;
   chunks: AsyncIterable<Uint8Array>;
+  /** Drops the body without reading it. */
+  cancel(): Promise<void>;
 }
 
 export interface HubClient {
@@ -54,6 +58,25 @@ export interface HubClient {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Aborts a request that goes quiet; `arm()` restarts the countdown. */
+function createWatchdog(ms: number, what: string) {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => clearTimeout(timer);
+  const arm = () => {
+    stop();
+    timer = setTimeout(() => {
+      controller.abort(
+        new ClipEdgeError("network", `no data for ${ms / 1000} s while fetching ${what}`, {
+          details: { retryable: true, stalled: true },
+        }),
+      );
+    }, ms);
+    timer.unref?.();
+  };
+  return { signal: controller.signal, arm, stop };
+}
 
 function unquote(etag: string | null): string | undefined {
   if (!etag) return undefined;
@@ -76,6 +99,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
   const endpoint = options.endpoint.replace(/\/+$/, "");
   const endpointOrigin = new URL(endpoint).origin;
   const maxRedirects = options.maxRedirects ?? 10;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const context = { endpoint, hasToken: options.token !== undefined };
 
   function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -103,15 +127,20 @@ export function createHubClient(options: HubClientOptions): HubClient {
     ref: HubRef,
     method: "GET" | "HEAD",
     extra: Record<string, string>,
-    followCrossOrigin: boolean,
+    signal: AbortSignal,
   ): Promise<Response> {
     let url = resolveFileUrl(endpoint, ref.repo, ref.revision, ref.path);
     for (let hop = 0; ; hop += 1) {
-      const response = await send(url, { method, headers: headersFor(url, extra) });
+      const response = await send(url, { method, headers: headersFor(url, extra), signal });
       const location = response.headers.get("location");
       if (!REDIRECTS.has(response.status) || !location) return response;
       const next = new URL(location, url).toString();
-      if (!followCrossOrigin && new URL(next).origin !== endpointOrigin) return response;
+      // A HEAD stops at the LFS redirect (it carries the SHA-256 and size) or at another
+      // origin; only same-origin moves (renamed repos) are followed.
+      const lfsPointer = response.headers.has("x-linked-etag");
+      if (method === "HEAD" && (lfsPointer || new URL(next).origin !== endpointOrigin)) {
+        return response;
+      }
       await response.body?.cancel();
       if (hop >= maxRedirects) {
         throw new ClipEdgeError(
@@ -124,8 +153,15 @@ export function createHubClient(options: HubClientOptions): HubClient {
   }
 
   async function getFileInfo(ref: HubRef): Promise<HubFileInfo> {
-    const response = await request(ref, "HEAD", {}, false);
-    await response.body?.cancel();
+    const watchdog = createWatchdog(idleTimeoutMs, `'${ref.path}' from ${endpoint}`);
+    watchdog.arm();
+    let response: Response;
+    try {
+      response = await request(ref, "HEAD", {}, watchdog.signal);
+      await response.body?.cancel();
+    } finally {
+      watchdog.stop();
+    }
     if (REDIRECTS.has(response.status) || response.ok) {
       const h = response.headers;
       return classifyEtag({
@@ -141,8 +177,17 @@ export function createHubClient(options: HubClientOptions): HubClient {
   async function openFile(ref: HubRef, open: { offset?: number } = {}): Promise<HubBody> {
     const offset = open.offset ?? 0;
     const range: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await request(ref, "GET", range, true);
+    const watchdog = createWatchdog(idleTimeoutMs, `'${ref.path}' from ${endpoint}`);
+    watchdog.arm();
+    let response: Response;
+    try {
+      response = await request(ref, "GET", range, watchdog.signal);
+    } catch (error) {
+      watchdog.stop();
+      throw error;
+    }
     if (response.status !== 200 && response.status !== 206) {
+      watchdog.stop();
       await response.body?.cancel();
       throw hubResponseError(response, ref, context);
     }
@@ -158,19 +203,26 @@ export function createHubClient(options: HubClientOptions): HubClient {
     const body = response.body;
     const onProgress = options.onProgress;
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      if (!body) return;
       let received = start;
       try {
+        if (!body) return;
         for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+          watchdog.arm();
           received += chunk.byteLength;
           onProgress?.({ path: ref.path, received, total });
           yield chunk;
         }
       } catch (error) {
         throw interruptedError(error, ref, received);
+      } finally {
+        watchdog.stop();
       }
     }
-    return { status: response.status, start, total, chunks: chunks() };
+    const cancel = async () => {
+      watchdog.stop();
+      await body?.cancel().catch(() => {});
+    };
+    return { status: response.status, start, total, chunks: chunks(), cancel };
   }
 
   return {

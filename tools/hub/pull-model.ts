@@ -29,6 +29,8 @@ export interface PullModelOptions {
   subfolder?: string;
   outDir: string;
   onEvent?: (event: PullEvent) => void;
+  /** Passed to downloadFile (tests shorten it). */
+  retryDelayMs?: number;
 }
 
 export interface PulledFile extends DownloadedFile {
@@ -83,6 +85,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
       info: fileInfo,
       destination: join(outDir, name),
       onEvent: options.onEvent,
+      retryDelayMs: options.retryDelayMs,
     });
     files.push({ ...done, name, etag: fileInfo.etag });
     return done;

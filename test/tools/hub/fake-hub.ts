@@ -16,10 +16,16 @@ export interface FakeHubOptions {
   token?: string;
   /** Repo paths whose first CDN GET is cut after half the body. */
   cutOnce?: Set<string>;
+  /** Repo paths whose first CDN GET sends half the body, then goes silent (socket kept open). */
+  stallOnce?: Set<string>;
   /** Repo paths whose CDN body has one byte flipped. */
   corrupt?: Set<string>;
   /** CDN answers 200 with the whole body even to a Range request. */
   ignoreRange?: boolean;
+  /** Serve LFS blobs from the hub's own origin (a mirror), via a relative redirect. */
+  cdnSameOrigin?: boolean;
+  /** Old repo id -> new id: answered with a relative 307, like a renamed repo on the hub. */
+  renamed?: Record<string, string>;
 }
 
 export interface LoggedRequest {
@@ -62,7 +68,7 @@ function serveBytes(
   res: ServerResponse,
   bytes: Uint8Array,
   headers: Record<string, string>,
-  options: { ignoreRange?: boolean; cut?: boolean } = {},
+  options: { ignoreRange?: boolean; cut?: boolean; stall?: boolean } = {},
 ): number {
   const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
   let start = 0;
@@ -80,6 +86,8 @@ function serveBytes(
   res.writeHead(status, { ...headers, "content-length": String(body.byteLength) });
   if (req.method === "HEAD") {
     res.end();
+  } else if (options.stall) {
+    res.write(body.subarray(0, body.byteLength >> 1));
   } else if (options.cut) {
     res.write(body.subarray(0, body.byteLength >> 1), () => {
       setTimeout(() => res.socket?.destroy(), 20);
@@ -114,7 +122,7 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     return status;
   };
 
-  const cdn = createServer((req, res) => {
+  const serveCdn = (req: IncomingMessage, res: ServerResponse) => {
     const sha = /^\/blobs\/([0-9a-f]{64})/.exec(req.url ?? "")?.[1];
     const blob = sha ? blobs.get(sha) : undefined;
     if (!blob) {
@@ -127,8 +135,10 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       bytes = bytes.slice();
       bytes[bytes.byteLength >> 1] ^= 0xff;
     }
-    const cut = options.cutOnce?.has(blob.path) === true && !cutDone.has(blob.path);
-    if (cut && req.method === "GET") cutDone.add(blob.path);
+    const first = req.method === "GET" && !cutDone.has(blob.path);
+    const cut = first && options.cutOnce?.has(blob.path) === true;
+    const stall = first && options.stallOnce?.has(blob.path) === true;
+    if (cut || stall) cutDone.add(blob.path);
     const status = serveBytes(
       req,
       res,
@@ -136,20 +146,28 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       { "accept-ranges": "bytes" },
       {
         ignoreRange: options.ignoreRange,
-        cut: cut && req.method === "GET",
+        cut,
+        stall,
       },
     );
     log("cdn", req, status);
-  });
+  };
+  const cdn = createServer(serveCdn);
   const cdnOrigin = await listen(cdn);
 
   const hub = createServer((req, res) => {
+    if (options.cdnSameOrigin && req.url?.startsWith("/blobs/")) return serveCdn(req, res);
     const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? "");
     const status = (() => {
       if (!match) return fail(res, 404, "RepoNotFound", "unknown route");
       const [, repoId, rawRevision, rawPath] = match;
       const revision = decodeURIComponent(rawRevision);
       const path = rawPath.split("/").map(decodeURIComponent).join("/");
+      const newId = options.renamed?.[repoId];
+      if (newId) {
+        res.writeHead(307, { location: `/${newId}/resolve/${rawRevision}/${rawPath}` }).end();
+        return 307;
+      }
       const repo = options.repos[repoId];
       const authorized = req.headers.authorization === `Bearer ${options.token}`;
       if (!repo || (repo.private && !authorized)) {
@@ -170,7 +188,7 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
         res
           .writeHead(302, {
             ...common,
-            location: `${cdnOrigin}/blobs/${sha}?path=${encodeURIComponent(path)}`,
+            location: `${options.cdnSameOrigin ? "" : cdnOrigin}/blobs/${sha}?path=${encodeURIComponent(path)}`,
             "x-linked-etag": `"${sha}"`,
             "x-linked-size": String(bytes.byteLength),
             etag: `"${gitOid(new TextEncoder().encode(`version lfs ${sha}`))}"`,

@@ -46,6 +46,7 @@ function pull(
     subfolder?: string;
     token?: string;
     out?: string;
+    idleTimeoutMs?: number;
   } = {},
 ) {
   const events: PullEvent[] = [];
@@ -55,6 +56,7 @@ function pull(
     token: options.token,
     fetch: (input, init) => fetch(input, init),
     onProgress: (p) => progress.push(p),
+    idleTimeoutMs: options.idleTimeoutMs,
   });
   const outDir = options.out ?? tempDir();
   const run = pullModel({
@@ -64,6 +66,7 @@ function pull(
     subfolder: options.subfolder,
     outDir,
     onEvent: (e) => events.push(e),
+    retryDelayMs: 10,
   });
   return { run, outDir, events, progress };
 }
@@ -130,6 +133,19 @@ describe("pullModel against a local hub", () => {
     expectFolderEquals(first.outDir, tinyOpenaiFiles());
   });
 
+  it("follows a renamed repo's relative redirect and a same-origin (mirror) LFS redirect", async () => {
+    const server = await hub({ cdnSameOrigin: true, renamed: { "old/tiny-clip": REPO } });
+    const { run, outDir } = pull(server, { repo: "old/tiny-clip", token: TOKEN });
+    const result = await run;
+    expectFolderEquals(outDir, tinyOpenaiFiles());
+    expect(result.files.find((f) => f.name === "model.safetensors")?.etag).toBe(
+      sha256Hex(tinyOpenaiFiles()["model.safetensors"]),
+    );
+    const blobGet = server.requests.find((r) => r.server === "cdn" && r.method === "GET")!;
+    expect(blobGet.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(server.requests.filter((r) => r.server === "cdn" && r.method === "HEAD")).toEqual([]);
+  });
+
   it("downloads a sharded checkpoint: the index, then every shard it lists", async () => {
     const { "model.safetensors": model, ...rest } = tinyOpenaiFiles();
     const files = { ...rest, ...shardModel(model) };
@@ -170,6 +186,16 @@ describe("pullModel against a local hub", () => {
     expect(ranged).toHaveLength(1);
     expect(ranged[0].status).toBe(206);
     expect(ranged[0].range).toBe(`bytes=${(retry as { resumeFrom: number }).resumeFrom}-`);
+  });
+
+  it("aborts a download that goes silent and resumes it instead of hanging", async () => {
+    const server = await hub({ stallOnce: new Set(["model.safetensors"]) });
+    const { run, outDir, events } = pull(server, { idleTimeoutMs: 300 });
+    await run;
+    expectFolderEquals(outDir, tinyOpenaiFiles());
+    const retry = events.find((e) => e.type === "retry") as { reason: string; resumeFrom: number };
+    expect(retry.reason).toContain("no data for 0.3 s");
+    expect(retry.resumeFrom).toBeGreaterThan(0);
   });
 
   it("continues an existing FILE.incomplete, and restarts when the server ignores the Range", async () => {
