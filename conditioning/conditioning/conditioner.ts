@@ -1,6 +1,7 @@
 import type { TensorFactory } from "../encoder/session.ts";
 import { ClipEdgeError } from "../errors.ts";
 import { hiddenStateOutput } from "./clip-skip.ts";
+import { defaultPromptParsers } from "./default-parsers.ts";
 import { exportedHiddenStates, runSequences, type SequenceInput } from "./encoder-runner.ts";
 import { type PromptParsers, promptFragments } from "./fragments.ts";
 import { getPreset, type Preset } from "./presets.ts";
@@ -32,7 +33,7 @@ export interface ConditionerOptions {
   /** One per preset encoder, in the preset's order (sdxl: CLIP-L, then bigG). */
   encoders: EncoderBinding[];
   tensorFactory: TensorFactory;
-  /** Prompt parsers for weighted syntaxes (a1111, comfy, compel). */
+  /** Prompt parsers for weighted syntaxes (default: conditioning/prompt's a1111, comfy). */
   parsers?: PromptParsers;
   /** Largest batch per session.run (default 16). */
   maxBatch?: number;
@@ -58,7 +59,7 @@ export function createConditioner(options: ConditionerOptions): Conditioner {
       `preset ${preset.name} needs ${preset.encoders.length} encoder(s) (${preset.encoders.map((e) => e.role).join(", ")}), got ${options.encoders.length}`,
     );
   }
-  const parsers = options.parsers ?? {};
+  const parsers = { ...defaultPromptParsers(), ...options.parsers };
   return {
     preset,
     encode: (request) => encode(preset, options, parsers, normaliseRequest(request)),
