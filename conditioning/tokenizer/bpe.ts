@@ -6,6 +6,7 @@
  * generation cache - cheap and O(1)).
  */
 import { ClipEdgeError } from "../errors.ts";
+import { mergeWithHeap } from "./bpe-heap.ts";
 import { bytesToUnicode } from "./byte-encoder.ts";
 
 export interface BpeModel {
@@ -26,12 +27,15 @@ export interface BpeOptions {
   /** Maximum number of cached words (default 20000; 0 disables the cache). */
   cacheLimit?: number;
   endOfWord?: string;
+  /** Words with more bytes than this merge with a heap, O(n log n) (default 64). */
+  heapThreshold?: number;
 }
 
 export function createBpe(options: BpeOptions): BpeModel {
   const { vocab, merges } = options;
   const endOfWord = options.endOfWord ?? "</w>";
   const cacheLimit = options.cacheLimit ?? 20_000;
+  const heapThreshold = options.heapThreshold ?? 64;
   let maxId = -1;
   for (const id of vocab.values()) if (id > maxId) maxId = id;
   const stride = maxId + 1;
@@ -57,6 +61,7 @@ export function createBpe(options: BpeOptions): BpeModel {
     if (!ranks.has(key)) ranks.set(key, rank * stride + merged);
   });
 
+  const pairLookup = (left: number, right: number) => ranks.get(left * stride + right);
   const encoder = new TextEncoder();
   const cache = new Map<string, readonly number[]>();
 
@@ -67,6 +72,7 @@ export function createBpe(options: BpeOptions): BpeModel {
     const ids = new Array<number>(n);
     for (let i = 0; i < n - 1; i++) ids[i] = byteIds[bytes[i]];
     ids[n - 1] = byteEndIds[bytes[n - 1]];
+    if (n > heapThreshold) return mergeWithHeap(ids, pairLookup, stride);
     let length = n;
     while (length > 1) {
       let best = Number.POSITIVE_INFINITY;
