@@ -46,19 +46,28 @@ async function expected(name: string, preprocessor = makeApp().preprocessor): Pr
   });
 }
 
-function post(body: BodyInit, headers: Record<string, string>, path = "/v1/image-embeddings") {
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies in assertions
+type Json = any;
+
+function post(
+  body: NonNullable<RequestInit["body"]>,
+  headers: Record<string, string>,
+  path = "/v1/image-embeddings",
+) {
   return new Request(`http://origin${path}`, { method: "POST", body, headers });
 }
 
 describe("origin app", () => {
   it("answers health and readiness without auth", async () => {
     const { origin } = makeApp();
-    expect(await (await origin.fetch(new Request("http://origin/healthz"))).json()).toEqual({
+    expect(
+      (await (await origin.fetch(new Request("http://origin/healthz"))).json()) as Json,
+    ).toEqual({
       status: "ok",
     });
     const ready = await origin.fetch(new Request("http://origin/readyz"));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
+    expect((await ready.json()) as Json).toMatchObject({
       status: "ready",
       model: "tiny-openai",
       vision: true,
@@ -70,14 +79,15 @@ describe("origin app", () => {
   it("rejects missing and wrong bearer tokens with 401 JSON", async () => {
     const { origin, session } = makeApp();
     const bytes = readFixtureImage("camera.png");
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong-secret-0123456789" },
       { authorization: SECRET },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await origin.fetch(post(bytes, { "content-type": "image/png", ...headers }));
       expect(res.status).toBe(401);
-      const body = await res.json();
+      const body = (await res.json()) as Json;
       expect(body.error.code).toBe("unauthorized");
     }
     expect(session.batchSizes).toEqual([]);
@@ -94,7 +104,7 @@ describe("origin app", () => {
         post(readFixtureImage("camera.png"), { "content-type": type, ...auth }),
       );
       expect(res.status).toBe(200);
-      const body = await res.json();
+      const body = (await res.json()) as Json;
       expect(body.model).toBe("tiny-openai");
       expect(body.data).toHaveLength(1);
       expect(body.data[0].index).toBe(0);
@@ -107,8 +117,8 @@ describe("origin app", () => {
     const names = ["rocket.jpg", "camera.png", "chelsea.png"];
     const form = new FormData();
     for (const n of names) form.append("image", new Blob([readFixtureImage(n)]), n);
-    const multipart = await (await origin.fetch(post(form, auth))).json();
-    const json = await (
+    const multipart = (await (await origin.fetch(post(form, auth))).json()) as Json;
+    const json = (await (
       await origin.fetch(
         post(
           JSON.stringify({
@@ -121,7 +131,7 @@ describe("origin app", () => {
           { "content-type": "application/json", ...auth },
         ),
       )
-    ).json();
+    ).json()) as Json;
     for (const body of [multipart, json]) {
       expect(body.data.map((d: { index: number }) => d.index)).toEqual([0, 1, 2]);
       for (const [i, n] of names.entries())
@@ -138,7 +148,7 @@ describe("origin app", () => {
         "/v1/image-embeddings?normalize=true",
       ),
     );
-    const e: number[] = (await res.json()).data[0].image_embeds;
+    const e: number[] = ((await res.json()) as Json).data[0].image_embeds;
     const raw = await expected("rocket.jpg");
     const norm = Math.hypot(...raw);
     expect(Math.hypot(...e)).toBeCloseTo(1, 6);
@@ -172,7 +182,7 @@ describe("origin app", () => {
     const limited = responses.find((r) => r.status === 429);
     expect(limited).toBeDefined();
     expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect((await (limited as Response).json()).error.code).toBe("overloaded");
+    expect(((await (limited as Response).json()) as Json).error.code).toBe("overloaded");
   });
 
   it("maps bad input to 4xx JSON errors", async () => {
@@ -230,7 +240,7 @@ describe("origin app", () => {
     ];
     for (const [request, status, code] of cases) {
       const res = await origin.fetch(request);
-      const body = await res.json();
+      const body = (await res.json()) as Json;
       expect(
         [res.status, body.error.code],
         `${request.method} ${request.url} ${body.error.message}`,
