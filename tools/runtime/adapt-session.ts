@@ -42,10 +42,10 @@ export function adaptOrtSession(
     async run(feeds, fetches) {
       const converted: Record<string, TensorLike> = {};
       for (const [name, value] of Object.entries(feeds)) {
-        converted[name] =
-          value instanceof ort.Tensor
-            ? value
-            : tensor(value.type as TensorType, value.data as TensorData, value.dims);
+        const isOrtTensor = (value as object) instanceof (ort.Tensor as unknown as typeof Object);
+        converted[name] = isOrtTensor
+          ? value
+          : tensor(value.type as TensorType, value.data as TensorData, value.dims);
       }
       try {
         return await (fetches

@@ -15,4 +15,20 @@ export const commands: Record<string, Entry> = {
     summary: "Download a Hugging Face CLIP checkpoint (safetensors + tokenizer) into a folder",
     load: () => import("./pull.ts"),
   },
+  prepare: {
+    summary: "Hugging Face CLIP checkpoint -> ONNX bundle (fp32, int8, q4)",
+    load: () => import("./prepare.ts"),
+  },
+  verify: {
+    summary: "Recompute a bundle's quantisation report against the checkpoint",
+    load: () => import("./verify.ts"),
+  },
+  encode: {
+    summary: "Encode JSON Lines {text} from stdin with a bundle (onnxruntime-web)",
+    load: () => import("./encode.ts"),
+  },
+  "encode-image": {
+    summary: "Encode image files with a bundle's vision graph (onnxruntime-web)",
+    load: () => import("./encode-image.ts"),
+  },
 };

@@ -1,0 +1,288 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import {
+  type BundleManifest,
+  type GraphEntry,
+  MANIFEST_FORMAT_VERSION,
+  type Quantization,
+  type QuantizationReport,
+} from "../../conditioning/bundle/manifest.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import {
+  OPENAI_CLIP_PREPROCESSOR,
+  parsePreprocessorConfig,
+} from "../../origin/preprocess/config.ts";
+import type { ModelDef } from "../onnx/onnx-proto.ts";
+import { encodeModel } from "../onnx/onnx-proto.ts";
+import { concatEncoded } from "../onnx/protobuf.ts";
+import { writeModelFile } from "../onnx/write-model.ts";
+import { createOrtWebSession } from "../runtime/ort-web-session.ts";
+import { copyTokenizerFiles, findTokenizerDir, loadTokenizerFromDir } from "./bundle-tokenizer.ts";
+import {
+  REPORT_PROMPTS,
+  type ReportInputs,
+  textQuantizationReport,
+  visionCosineMin,
+} from "./quant-report.ts";
+import { readCheckpoint } from "./read-checkpoint.ts";
+import { buildTextGraph } from "./text-graph.ts";
+import type { TokenEmbeddingMode } from "./token-embedding.ts";
+import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
+import { buildVisionGraph } from "./vision-graph.ts";
+
+export type Tower = "text" | "vision";
+
+export interface PrepareOptions {
+  from: string;
+  out: string;
+  quantization: Quantization;
+  /** Default: every tower the checkpoint has. */
+  towers?: Tower[];
+  hiddenStates?: number;
+  tokenEmbedding?: TokenEmbeddingMode;
+  /** Move initializers >= this many bytes to `<graph>.onnx.data`. */
+  externalDataThreshold?: number;
+  /** Skip the quantisation report (it builds and runs an fp32 reference). */
+  skipReport?: boolean;
+  name?: string;
+  repo?: string;
+  revision?: string;
+  log?: (line: string) => void;
+  version?: string;
+}
+
+export interface PrepareResult {
+  manifest: BundleManifest;
+  dir: string;
+  /** Milliseconds per phase. */
+  timings: Record<string, number>;
+}
+
+const GRAPH_FILE: Record<Tower, string> = { text: "text.onnx", vision: "vision.onnx" };
+
+async function sessionFromModel(model: ModelDef, label: string) {
+  return createOrtWebSession(concatEncoded(encodeModel(model)), { label });
+}
+
+async function sessionFromFile(dir: string, entry: GraphEntry) {
+  const bytes = new Uint8Array(readFileSync(join(dir, entry.file)));
+  const externalData = entry.externalData?.map((e) => ({
+    path: e.file,
+    data: new Uint8Array(readFileSync(join(dir, e.file))),
+  }));
+  return createOrtWebSession(bytes, { label: entry.file, externalData });
+}
+
+/** `clip-edge prepare`: Hugging Face checkpoint folder -> bundle folder. */
+export async function prepareBundle(options: PrepareOptions): Promise<PrepareResult> {
+  const log = options.log ?? (() => {});
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    timings[phase] = (timings[phase] ?? 0) + (now - t0);
+    t0 = now;
+  };
+  const ck = readCheckpoint(options.from);
+  const towers = options.towers ?? (["text", "vision"] as Tower[]).filter((t) => ck.config[t]);
+  for (const tower of towers) {
+    if (!ck.config[tower]) {
+      throw new ClipEdgeError(
+        "invalid_input",
+        `${options.from}: --towers ${tower} requested but config.json has no ${tower} config`,
+      );
+    }
+  }
+  if (towers.length === 0) throw new ClipEdgeError("usage", "prepare: no towers selected");
+  lap("read");
+  mkdirSync(options.out, { recursive: true });
+  const quant = options.quantization;
+  const graphs: GraphEntry[] = [];
+  const reports: Record<string, QuantizationReport> = {};
+  const tokenizerDir = findTokenizerDir(options.from);
+  const tokenizer = tokenizerDir ? await loadTokenizerFromDir(tokenizerDir) : undefined;
+  const text = ck.config.text;
+  const padId = tokenizer?.padId ?? text?.padTokenId ?? text?.eosTokenId ?? 49407;
+  const version = options.version ?? "0";
+
+  const emit = async (
+    tower: Tower,
+    build: (q: Quantization) => { model: ModelDef; inputs: string[]; outputs: string[] },
+  ) => {
+    const built = build(quant);
+    lap(`build_${tower}`);
+    const written = writeModelFile(join(options.out, GRAPH_FILE[tower]), built.model, {
+      externalDataThreshold: options.externalDataThreshold,
+    });
+    lap(`write_${tower}`);
+    const entry: GraphEntry = {
+      kind: tower,
+      file: written.file,
+      bytes: written.bytes,
+      sha256: written.sha256,
+      quantization: quant,
+      inputs: built.inputs,
+      outputs: built.outputs,
+      ...(written.externalData ? { externalData: [written.externalData] } : {}),
+    };
+    graphs.push(entry);
+    log(
+      `${entry.file}: ${(entry.bytes / 1e6).toFixed(1)} MB${written.externalData ? ` + ${written.externalData.file} ${(written.externalData.bytes / 1e6).toFixed(1)} MB` : ""} (${quant})`,
+    );
+    if (quant === "fp32" || options.skipReport) return;
+    const reference = await sessionFromModel(build("fp32").model, `${tower} fp32 reference`);
+    const quantized = await sessionFromFile(options.out, entry);
+    if (tower === "text") {
+      reports.text = await textQuantizationReport(
+        reference,
+        quantized,
+        reportInputs(tokenizer, padId, text!.maxPositions),
+      );
+    } else {
+      const cos = await visionCosineMin(reference, quantized, ck.config.vision!.imageSize);
+      reports.text = reports.text ?? {
+        prompts: [],
+        tokenCosineMin: 1,
+        tokenCosineMean: 1,
+        maxAbsError: 0,
+      };
+      reports.text.imageEmbedsCosineMin = cos;
+    }
+    await reference.release();
+    await quantized.release();
+    lap(`report_${tower}`);
+  };
+
+  if (towers.includes("text")) {
+    const weights = loadTextWeights(ck.tensors, text!, ck.config.projectionDim);
+    await emit("text", (q) =>
+      buildTextGraph(text!, weights, {
+        quantization: q,
+        hiddenStates: options.hiddenStates,
+        tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
+        producerVersion: version,
+      }),
+    );
+  }
+  if (towers.includes("vision")) {
+    const vcfg = ck.config.vision!;
+    const weights = loadVisionWeights(ck.tensors, vcfg, ck.config.projectionDim);
+    await emit("vision", (q) =>
+      buildVisionGraph(vcfg, weights, { quantization: q, producerVersion: version }),
+    );
+  }
+
+  const tokenizerFiles = tokenizerDir ? copyTokenizerFiles(tokenizerDir, options.out) : [];
+  if (towers.includes("text") && !tokenizerDir) {
+    log(
+      `warning: no tokenizer files (vocab.json + merges.txt or tokenizer.json) next to ${options.from}; the bundle has none`,
+    );
+  }
+  let preprocessor: BundleManifest["preprocessor"];
+  if (towers.includes("vision")) {
+    const src = join(options.from, "preprocessor_config.json");
+    const dst = join(options.out, "preprocessor_config.json");
+    if (existsSync(src)) {
+      writeFileSync(dst, readFileSync(src));
+      preprocessor = {
+        file: "preprocessor_config.json",
+        ...parsePreprocessorConfig(JSON.parse(readFileSync(src, "utf8")), src),
+      };
+    } else {
+      const size = ck.config.vision!.imageSize;
+      const cfg = {
+        ...OPENAI_CLIP_PREPROCESSOR,
+        shortestEdge: size,
+        cropSize: { height: size, width: size },
+      };
+      writeFileSync(
+        dst,
+        `${JSON.stringify({ size: { shortest_edge: size }, crop_size: { height: size, width: size }, do_center_crop: true, do_convert_rgb: true, do_normalize: true, do_rescale: true, rescale_factor: cfg.rescaleFactor, image_mean: cfg.mean, image_std: cfg.std, resample: cfg.resample }, null, 2)}\n`,
+      );
+      preprocessor = { file: "preprocessor_config.json", ...cfg };
+      log("warning: no preprocessor_config.json in the checkpoint; wrote OpenAI CLIP defaults");
+    }
+  }
+
+  const manifest: BundleManifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    name: options.name ?? basename(resolve(options.from)),
+    source: {
+      ...(options.repo ? { repo: options.repo } : {}),
+      ...(options.revision ? { revision: options.revision } : {}),
+      path: resolve(options.from),
+      files: ck.files,
+    },
+    architecture: {
+      ...(towers.includes("text") && text
+        ? {
+            text: {
+              hiddenSize: text.hiddenSize,
+              intermediateSize: text.intermediateSize,
+              numLayers: text.numLayers,
+              numHeads: text.numHeads,
+              hiddenAct: text.hiddenAct,
+              layerNormEps: text.layerNormEps,
+              vocabSize: text.vocabSize,
+              maxPositions: text.maxPositions,
+              exportedHiddenStates: options.hiddenStates ?? 3,
+            },
+          }
+        : {}),
+      ...(towers.includes("vision") && ck.config.vision ? { vision: { ...ck.config.vision } } : {}),
+      ...(ck.config.projectionDim !== undefined ? { projectionDim: ck.config.projectionDim } : {}),
+      ...(readLogitScale(ck.tensors) !== undefined
+        ? { logitScale: readLogitScale(ck.tensors) }
+        : {}),
+    },
+    tokenizer: {
+      files: tokenizerFiles,
+      padId,
+      maxLength: text?.maxPositions ?? 77,
+      normalization: "openai",
+    },
+    ...(preprocessor ? { preprocessor } : {}),
+    graphs,
+    ...(Object.keys(reports).length > 0 ? { quantizationReport: { [quant]: reports.text } } : {}),
+    createdAt: new Date().toISOString(),
+    createdBy: `clip-edge ${version}`,
+  };
+  writeFileSync(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  lap("manifest");
+  return { manifest, dir: options.out, timings };
+}
+
+/** Report ids: the fixed prompts through the checkpoint's tokenizer, or deterministic ids without one. */
+export function reportInputs(
+  tokenizer:
+    | { encodeForModel(text: string, o: { maxLength: number; pad: number }): { ids: number[] } }
+    | undefined,
+  padId: number,
+  seq: number,
+): ReportInputs {
+  if (tokenizer) {
+    return {
+      prompts: [...REPORT_PROMPTS],
+      ids: REPORT_PROMPTS.map(
+        (p) => tokenizer.encodeForModel(p, { maxLength: seq, pad: padId }).ids,
+      ),
+      seq,
+    };
+  }
+  // No tokenizer: fixed pseudo-random token ids of varied lengths (labelled as such).
+  const ids: number[][] = [];
+  const prompts: string[] = [];
+  let state = 7;
+  for (const len of [3, 8, 20, 40, 75]) {
+    const row = [49406];
+    for (let i = 0; i < len; i++) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      row.push(256 + (state % 40000));
+    }
+    row.push(49407);
+    while (row.length < seq) row.push(padId);
+    ids.push(row.slice(0, seq));
+    prompts.push(`<synthetic ids, ${len} tokens>`);
+  }
+  return { prompts, ids, seq };
+}
