@@ -126,6 +126,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       }
       break;
     } catch (error) {
+      if (isClipEdgeError(error) && error.details?.status === 416 && attempt < maxAttempts) {
+        // The partial file is not a prefix the server can continue: start over.
+        await handle.truncate(0);
+        offset = 0;
+        hash = createHash("sha256");
+        continue;
+      }
       if (!isRetryable(error) || attempt >= maxAttempts) throw error;
       emit({ type: "retry", path, resumeFrom: offset, reason: (error as Error).message });
       await sleep((options.retryDelayMs ?? 1000) * attempt);

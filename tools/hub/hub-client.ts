@@ -162,13 +162,24 @@ export function createHubClient(options: HubClientOptions): HubClient {
     } finally {
       watchdog.stop();
     }
-    if (REDIRECTS.has(response.status) || response.ok) {
-      const h = response.headers;
+    const h = response.headers;
+    const commit = h.get("x-repo-commit") ?? undefined;
+    if (REDIRECTS.has(response.status)) {
+      // Only the X-Linked-* headers describe the target; the redirect's own ETag and
+      // Content-Length describe the (empty) redirect body.
+      return classifyEtag({
+        ref,
+        etag: unquote(h.get("x-linked-etag")),
+        size: parseSize(h.get("x-linked-size")),
+        commit,
+      });
+    }
+    if (response.ok) {
       return classifyEtag({
         ref,
         etag: unquote(h.get("x-linked-etag") ?? h.get("etag")),
         size: parseSize(h.get("x-linked-size")) ?? parseSize(h.get("content-length")),
-        commit: h.get("x-repo-commit") ?? undefined,
+        commit,
       });
     }
     throw hubResponseError(response, ref, context);

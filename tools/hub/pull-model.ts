@@ -64,6 +64,9 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const { client, outDir } = options;
   const repo = validateRepoId(options.repo);
   const revision = options.revision ?? "main";
+  if (revision.trim() === "" || revision.includes("..")) {
+    throw new ClipEdgeError("usage", `revision '${revision}' is not a branch, tag or commit`);
+  }
   const subfolder = normalizeRepoPath(options.subfolder ?? "", "--subfolder");
   const tokenizerFolder = tokenizerFolderFor(subfolder);
   const files: PulledFile[] = [];
