@@ -1,0 +1,58 @@
+/**
+ * The Hono app: middleware (errors, auth, JSON bodies), routes and the OpenAPI
+ * document. Everything it needs is passed in; `createWorkerApp` in
+ * `worker-app.ts` wires it to the Workers environment.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppDeps } from "./app-context.ts";
+import { bearerAuth } from "./http/auth.ts";
+import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
+import { jsonBody } from "./http/json-body.ts";
+import { registerConditioning } from "./routes/conditioning.ts";
+import { registerEmbeddings } from "./routes/embeddings.ts";
+import { registerHealth } from "./routes/health.ts";
+import { registerModels } from "./routes/models.ts";
+import { registerTokenize } from "./routes/tokenize.ts";
+
+export const OPEN_PATHS = ["/healthz", "/readyz", "/openapi.json"] as const;
+
+export interface CreateAppOptions extends AppDeps {
+  apiKeys: () => readonly string[];
+}
+
+export function createApp(options: CreateAppOptions): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map(
+          (issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`,
+        );
+        return c.json(errorBody("invalid_request", `invalid request: ${issues.join("; ")}`), 422);
+      }
+    },
+  });
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  app.use("*", bearerAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
+  app.use("/v1/*", jsonBody({ maxBodyBytes: () => options.limits().maxBodyBytes }));
+
+  registerHealth(app, options);
+  registerModels(app, options);
+  registerEmbeddings(app, options);
+  registerConditioning(app, options);
+  registerTokenize(app, options);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "clip-edge",
+      version: "0.1.0",
+      description: "CLIP text conditioning, embeddings and tokenization at the edge",
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  return app;
+}

@@ -1,0 +1,161 @@
+/**
+ * Request and response schemas of the API: one source for validation and for
+ * the OpenAPI document at GET /openapi.json.
+ */
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_request" }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+const modelId = z.string().min(1).max(128);
+
+export const EmbeddingsRequestSchema = z
+  .object({
+    input: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .openapi({ example: "a photo of a cat" }),
+    model: modelId.optional().openapi({ description: "Bundle name (default: DEFAULT_MODEL)" }),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    dimensions: z.number().int().min(1).optional(),
+    user: z.string().optional(),
+  })
+  .openapi("EmbeddingsRequest");
+
+export const EmbeddingsResponseSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        object: z.literal("embedding"),
+        index: z.number().int(),
+        embedding: z.union([z.array(z.number()), z.string()]),
+      }),
+    ),
+    model: z.string(),
+    usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  })
+  .openapi("EmbeddingsResponse");
+
+export const PRESETS = ["sd15", "sd2", "sdxl", "flux"] as const;
+
+export const ConditioningRequestSchema = z
+  .object({
+    model: z
+      .union([modelId, z.array(modelId).min(1).max(2)])
+      .optional()
+      .openapi({ description: "Bundle name(s) in preset order; default from the preset" }),
+    preset: z.enum(PRESETS).optional().openapi({ description: "Default sd15" }),
+    prompt: z.string().optional(),
+    prompts: z.array(z.string()).min(1).optional(),
+    negative_prompt: z.union([z.string(), z.array(z.string())]).optional(),
+    clip_skip: z.number().int().min(0).optional(),
+    weighting: z.enum(["none", "a1111", "a1111-no-norm", "comfy", "compel"]).optional(),
+    long_prompt: z.enum(["truncate", "chunk"]).optional(),
+    num_images_per_prompt: z.number().int().min(1).max(16).optional(),
+    format: z.enum(["safetensors", "npy", "json", "base64"]).optional(),
+    dtype: z.enum(["float32", "float16"]).optional(),
+  })
+  .openapi("ConditioningRequest");
+
+export const TensorJsonSchema = z.object({
+  dtype: z.string(),
+  shape: z.array(z.number().int()),
+  data: z.union([z.array(z.number()), z.string()]),
+});
+
+export const ConditioningResponseSchema = z
+  .object({
+    object: z.literal("conditioning"),
+    model: z.string(),
+    models: z.array(z.object({ id: z.string(), hash: z.string() })),
+    tensors: z.record(z.string(), TensorJsonSchema),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .openapi("ConditioningResponse");
+
+export const TokenizeRequestSchema = z
+  .object({
+    model: modelId.optional(),
+    prompt: z.string(),
+    weighting: z.enum(["none", "a1111", "comfy"]).optional(),
+    long_prompt: z.enum(["truncate", "chunk"]).optional(),
+  })
+  .openapi("TokenizeRequest");
+
+export const TokenizeResponseSchema = z
+  .object({
+    object: z.literal("tokenization"),
+    model: z.string(),
+    weighting: z.string(),
+    fragments: z.array(z.object({ text: z.string(), weight: z.number() })),
+    tokens: z.array(
+      z.object({
+        id: z.number().int(),
+        token: z.string(),
+        weight: z.number(),
+        fragment: z.number().int(),
+        chunk: z.number().int(),
+        start: z.number().int().optional(),
+        end: z.number().int().optional(),
+      }),
+    ),
+    chunks: z.array(
+      z.object({
+        ids: z.array(z.number().int()),
+        weights: z.array(z.number()),
+        token_count: z.number().int(),
+      }),
+    ),
+    token_count: z.number().int(),
+    window: z.number().int(),
+    chunk_count: z.number().int(),
+    truncated: z.boolean(),
+    dropped_tokens: z.number().int(),
+    dropped_text: z.string(),
+  })
+  .openapi("TokenizeResponse");
+
+export const ModelsResponseSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("model"),
+        owned_by: z.string(),
+        hash: z.string().optional(),
+        presets: z.array(z.string()),
+        dims: z.record(z.string(), z.number()),
+        quantization: z.array(z.string()),
+        serves: z.array(z.string()),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi("ModelsResponse");
+
+export const errorResponses = {
+  400: { description: "Malformed JSON", content: { "application/json": { schema: ErrorSchema } } },
+  401: {
+    description: "Missing or wrong API key",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  404: { description: "Unknown model", content: { "application/json": { schema: ErrorSchema } } },
+  413: { description: "Over a limit", content: { "application/json": { schema: ErrorSchema } } },
+  415: {
+    description: "Not application/json",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  422: { description: "Invalid request", content: { "application/json": { schema: ErrorSchema } } },
+  503: {
+    description: "Model unavailable",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;

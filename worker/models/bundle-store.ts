@@ -1,0 +1,124 @@
+/**
+ * Prepared bundles in R2 (binding `MODELS`): `<model>/manifest.json` plus the
+ * files the manifest names. Every graph and tokenizer file is checked against
+ * the manifest's SHA-256 (crypto.subtle) before use.
+ */
+import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+
+/** The part of an R2 bucket the store uses (R2Bucket satisfies it). */
+export interface BucketLike {
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; size: number } | null>;
+  list(options?: { delimiter?: string; prefix?: string; cursor?: string }): Promise<{
+    delimitedPrefixes: string[];
+    truncated: boolean;
+    cursor?: string;
+  }>;
+}
+
+export interface LoadedManifest {
+  manifest: BundleManifest;
+  /** SHA-256 (hex) of manifest.json: the model's identity in cache keys and responses. */
+  hash: string;
+}
+
+export interface BundleStore {
+  listModels(): Promise<string[]>;
+  getManifest(model: string): Promise<LoadedManifest>;
+  /** A file of the bundle, verified against `expected.sha256` when given. */
+  getFile(
+    model: string,
+    file: string,
+    expected?: { sha256: string; bytes?: number },
+  ): Promise<Uint8Array>;
+}
+
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function createBundleStore(options: { bucket: BucketLike }): BundleStore {
+  const { bucket } = options;
+
+  async function read(key: string): Promise<Uint8Array | null> {
+    let object: Awaited<ReturnType<BucketLike["get"]>>;
+    try {
+      object = await bucket.get(key);
+    } catch (cause) {
+      throw new ClipEdgeError("unavailable", `R2 bucket MODELS could not read ${key}`, { cause });
+    }
+    return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  return {
+    async listModels() {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await bucket.list({ delimiter: "/", cursor });
+        for (const prefix of page.delimitedPrefixes) names.push(prefix.replace(/\/$/, ""));
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor);
+      return names.sort();
+    },
+
+    async getManifest(model) {
+      if (!MODEL_NAME.test(model)) {
+        throw new ClipEdgeError(
+          "not_found",
+          `model ${JSON.stringify(model)} is not a valid model name`,
+        );
+      }
+      const bytes = await read(`${model}/manifest.json`);
+      if (!bytes) {
+        throw new ClipEdgeError(
+          "not_found",
+          `model ${JSON.stringify(model)} is not in the MODELS bucket (no ${model}/manifest.json); GET /v1/models lists the models`,
+        );
+      }
+      let manifest: BundleManifest;
+      try {
+        manifest = JSON.parse(new TextDecoder().decode(bytes)) as BundleManifest;
+      } catch (cause) {
+        throw new ClipEdgeError("integrity", `${model}/manifest.json is not valid JSON`, { cause });
+      }
+      if (!Array.isArray(manifest.graphs) || !manifest.tokenizer) {
+        throw new ClipEdgeError(
+          "integrity",
+          `${model}/manifest.json has no graphs or tokenizer section`,
+        );
+      }
+      return { manifest, hash: await sha256Hex(bytes) };
+    },
+
+    async getFile(model, file, expected) {
+      const key = `${model}/${file}`;
+      const bytes = await read(key);
+      if (!bytes) {
+        throw new ClipEdgeError(
+          "unavailable",
+          `bundle file ${key} named by the manifest is missing from R2`,
+        );
+      }
+      if (expected) {
+        if (expected.bytes !== undefined && expected.bytes !== bytes.byteLength) {
+          throw new ClipEdgeError(
+            "integrity",
+            `bundle file ${key} has ${bytes.byteLength} bytes, the manifest says ${expected.bytes}`,
+          );
+        }
+        const actual = await sha256Hex(bytes);
+        if (actual !== expected.sha256.toLowerCase()) {
+          throw new ClipEdgeError(
+            "integrity",
+            `bundle file ${key} has SHA-256 ${actual}, the manifest says ${expected.sha256}`,
+          );
+        }
+      }
+      return bytes;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Per-isolate registry of models: manifests, tokenizers and one lazily created,
+ * micro-batched session per graph. Nothing loads at start-up (Workers allow 1 s
+ * of start-up); the first request for a model loads it, concurrent first
+ * requests share the same promise, and a failed load is retried on the next
+ * request.
+ */
+import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
+import {
+  type BatchedSession,
+  type BatchStats,
+  createBatchedSession,
+} from "../inference/batched-session.ts";
+import type { OrtRuntime } from "../runtime/ort-runtime.ts";
+import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
+
+export interface ModelRegistryOptions {
+  store: BundleStore;
+  /** Creates the onnxruntime-web runtime on first use. */
+  runtime: () => OrtRuntime;
+  batch: () => { windowMs: number; maxBatch: number };
+}
+
+export interface LoadedModel {
+  id: string;
+  hash: string;
+  manifest: BundleManifest;
+  tokenizer(): Promise<Tokenizer>;
+  /** The micro-batched session of the text graph. */
+  textSession(): Promise<BatchedSession>;
+  tensor: OrtRuntime["tensor"];
+}
+
+export interface SessionReport {
+  model: string;
+  graph: string;
+  stats: BatchStats;
+}
+
+export interface ModelRegistry {
+  /** The manifest (cheap: cached per isolate after the first read). */
+  manifest(id: string): Promise<LoadedManifest>;
+  get(id: string): Promise<LoadedModel>;
+  list(): Promise<string[]>;
+  sessions(): SessionReport[];
+}
+
+export function createModelRegistry(options: ModelRegistryOptions): ModelRegistry {
+  const { store } = options;
+  const manifests = new Map<string, Promise<LoadedManifest>>();
+  const models = new Map<string, LoadedModel>();
+  const sessionStats: SessionReport[] = [];
+  let runtime: OrtRuntime | undefined;
+  const getRuntime = () => {
+    runtime ??= options.runtime();
+    return runtime;
+  };
+
+  function memo<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    let promise = map.get(key);
+    if (!promise) {
+      promise = load();
+      map.set(key, promise);
+      promise.catch(() => map.delete(key));
+    }
+    return promise;
+  }
+
+  function manifest(id: string): Promise<LoadedManifest> {
+    return memo(manifests, id, () => store.getManifest(id));
+  }
+
+  function once<T>(load: () => Promise<T>): () => Promise<T> {
+    let promise: Promise<T> | undefined;
+    return () => {
+      if (!promise) {
+        promise = load();
+        promise.catch(() => {
+          promise = undefined;
+        });
+      }
+      return promise;
+    };
+  }
+
+  function textGraph(id: string, m: BundleManifest): GraphEntry {
+    const graph = m.graphs.find((g) => g.kind === "text");
+    if (!graph) throw new ClipEdgeError("invalid_request", `model ${id} has no text graph`);
+    return graph;
+  }
+
+  async function get(id: string): Promise<LoadedModel> {
+    const loaded = await manifest(id);
+    const cached = models.get(id);
+    if (cached && cached.hash === loaded.hash) return cached;
+    const m = loaded.manifest;
+    const sourceFiles = m.source?.files ?? {};
+    const model: LoadedModel = {
+      id,
+      hash: loaded.hash,
+      manifest: m,
+      tensor: (type, data, dims) => getRuntime().tensor(type, data, dims),
+      tokenizer: once(() =>
+        loadTokenizer(
+          async (name) => {
+            if (!m.tokenizer.files.includes(name)) return null;
+            return store.getFile(id, name, sourceFiles[name]);
+          },
+          { where: `model ${id}` },
+        ),
+      ),
+      textSession: once(async () => {
+        const graph = textGraph(id, m);
+        const bytes = await store.getFile(id, graph.file, graph);
+        const session = await getRuntime().createSession(bytes, `${id}/${graph.file}`);
+        const { windowMs, maxBatch } = options.batch();
+        const batched = createBatchedSession({
+          session,
+          tensor: getRuntime().tensor,
+          windowMs,
+          maxBatch,
+          label: `${id}/${graph.file}`,
+        });
+        sessionStats.push({ model: id, graph: graph.file, stats: batched.stats });
+        return batched;
+      }),
+    };
+    models.set(id, model);
+    return model;
+  }
+
+  return {
+    manifest,
+    get,
+    list: () => store.listModels(),
+    sessions: () => sessionStats.map((s) => ({ ...s, stats: { ...s.stats } })),
+  };
+}

@@ -1,0 +1,135 @@
+/** POST /v1/conditioning: diffusers-named conditioning tensors for a preset. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createConditioner } from "../../conditioning/conditioning/conditioner.ts";
+import type { PromptParsers } from "../../conditioning/conditioning/fragments.ts";
+import { getPreset } from "../../conditioning/conditioning/presets.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { parseA1111Attention } from "../../conditioning/prompt/a1111-attention.ts";
+import { parseComfyWeights } from "../../conditioning/prompt/comfy-weights.ts";
+import type { AppDeps } from "../app-context.ts";
+import { checkPrompts } from "../http/prompt-limits.ts";
+import {
+  ConditioningRequestSchema,
+  ConditioningResponseSchema,
+  errorResponses,
+} from "../http/schemas.ts";
+import { tensorResponse } from "../http/tensor-response.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/conditioning",
+  summary: "Prompt conditioning tensors (prompt_embeds, pooled_prompt_embeds, negatives)",
+  request: {
+    body: {
+      content: { "application/json": { schema: ConditioningRequestSchema } },
+      required: true,
+    },
+  },
+  responses: {
+    200: {
+      description: "Tensors as JSON/base64, or the raw safetensors / npy file",
+      content: {
+        "application/json": { schema: ConditioningResponseSchema },
+        "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+export const DEFAULT_PARSERS: PromptParsers = {
+  a1111: parseA1111Attention,
+  comfy: parseComfyWeights,
+};
+
+export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
+  app.openapi(route, async (c) => {
+    const body = c.req.valid("json");
+    const prompts = body.prompts ?? (body.prompt !== undefined ? [body.prompt] : []);
+    if (prompts.length === 0 || (body.prompt !== undefined && body.prompts !== undefined)) {
+      throw new ClipEdgeError(
+        "invalid_request",
+        "give exactly one of prompt (a string) or prompts (an array)",
+      );
+    }
+    const negatives =
+      body.negative_prompt === undefined
+        ? []
+        : typeof body.negative_prompt === "string"
+          ? [body.negative_prompt]
+          : body.negative_prompt;
+    checkPrompts([...prompts, ...negatives], deps.limits(), "prompts");
+    const presetName = body.preset ?? "sd15";
+    const preset = getPreset(presetName);
+    const modelIds =
+      body.model === undefined
+        ? (deps.presetModels(presetName) ?? [deps.defaultModel()])
+        : typeof body.model === "string"
+          ? [body.model]
+          : body.model;
+    if (modelIds.length !== preset.encoders.length) {
+      throw new ClipEdgeError(
+        "invalid_request",
+        `preset ${presetName} needs ${preset.encoders.length} model(s) (${preset.encoders.map((e) => e.role).join(", ")}), got ${modelIds.length}: ${modelIds.join(", ")}`,
+      );
+    }
+    const manifests = await Promise.all(modelIds.map((id) => deps.registry.manifest(id)));
+    const format = body.format ?? "json";
+    const dtype = body.dtype ?? "float32";
+    const canonical = { ...body, model: modelIds, preset: presetName, format, dtype };
+    return deps.cache.respond(
+      c,
+      { route: "conditioning", modelHashes: manifests.map((m) => m.hash), request: canonical },
+      async () => {
+        const models = await Promise.all(modelIds.map((id) => deps.registry.get(id)));
+        const encoders = await Promise.all(
+          models.map(async (model) => ({
+            id: model.id,
+            hash: model.hash,
+            session: await model.textSession(),
+            tokenizer: await model.tokenizer(),
+            manifest: model.manifest,
+          })),
+        );
+        const conditioner = createConditioner({
+          preset,
+          encoders,
+          tensorFactory: models[0].tensor,
+          parsers: DEFAULT_PARSERS,
+          maxBatch: deps.limits().maxBatchSize,
+        });
+        const result = await conditioner.encode({
+          prompt: body.prompt,
+          prompts: body.prompts,
+          negative_prompt: body.negative_prompt,
+          clip_skip: body.clip_skip,
+          weighting: body.weighting,
+          long_prompt: body.long_prompt,
+          num_images_per_prompt: body.num_images_per_prompt,
+          dtype,
+        });
+        const tokenCounts = result.metadata.prompts.map((p) => p.tokenCount);
+        const main = result.tensors.prompt_embeds
+          ? "prompt_embeds"
+          : Object.keys(result.tensors)[0];
+        return tensorResponse(result.tensors, {
+          format,
+          dtype,
+          npyTensor: main,
+          meta: {
+            object: "conditioning",
+            model: modelIds.join("+"),
+            models: models.map((m) => ({ id: m.id, hash: m.hash })),
+            metadata: result.metadata,
+          },
+          headers: {
+            "X-Model": modelIds.join(","),
+            "X-Model-Hash": models.map((m) => m.hash).join(","),
+            "X-Token-Counts": tokenCounts.join(","),
+            "X-Truncated": result.metadata.prompts.map((p) => (p.truncated ? 1 : 0)).join(","),
+          },
+        });
+      },
+    ) as never;
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * GET /healthz (alive, no I/O) and GET /readyz (the default model's tokenizer
+ * and text session load; reports whether auth is on and per-session run stats).
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppDeps } from "../app-context.ts";
+import { ErrorSchema } from "../http/schemas.ts";
+
+const healthz = createRoute({
+  method: "get",
+  path: "/healthz",
+  summary: "Liveness",
+  responses: {
+    200: {
+      description: "Alive",
+      content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
+    },
+  },
+});
+
+const ReadySchema = z
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    model: z.string(),
+    hash: z.string().optional(),
+    auth: z.enum(["api_keys", "open"]),
+    load_ms: z.number().optional(),
+    sessions: z.array(
+      z.object({
+        model: z.string(),
+        graph: z.string(),
+        runs: z.number().int(),
+        requests: z.number().int(),
+        largest_batch: z.number().int(),
+      }),
+    ),
+    error: ErrorSchema.shape.error.optional(),
+  })
+  .openapi("Readiness");
+
+const readyz = createRoute({
+  method: "get",
+  path: "/readyz",
+  summary: "Readiness: the default model's sessions load",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: ReadySchema } } },
+    503: { description: "Not ready", content: { "application/json": { schema: ReadySchema } } },
+  },
+});
+
+export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
+  app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
+
+  app.openapi(readyz, async (c) => {
+    const model = deps.defaultModel();
+    const auth = deps.authEnabled() ? ("api_keys" as const) : ("open" as const);
+    const started = Date.now();
+    const sessions = () =>
+      deps.registry.sessions().map((s) => ({
+        model: s.model,
+        graph: s.graph,
+        runs: s.stats.runs,
+        requests: s.stats.requests,
+        largest_batch: s.stats.largestBatch,
+      }));
+    try {
+      const loaded = await deps.registry.get(model);
+      await Promise.all([loaded.tokenizer(), loaded.textSession()]);
+      return c.json(
+        {
+          status: "ready" as const,
+          model,
+          hash: loaded.hash,
+          auth,
+          load_ms: Date.now() - started,
+          sessions: sessions(),
+        },
+        200,
+      );
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      return c.json(
+        {
+          status: "unavailable" as const,
+          model,
+          auth,
+          sessions: sessions(),
+          error: { code: e.code ?? "unavailable", message: e.message ?? String(error) },
+        },
+        503,
+      );
+    }
+  });
+}

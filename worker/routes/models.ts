@@ -1,0 +1,72 @@
+/** GET /v1/models: OpenAI-style list of the bundles in the MODELS bucket. */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
+import type { AppDeps } from "../app-context.ts";
+import { errorResponses, ModelsResponseSchema, PRESETS } from "../http/schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/models",
+  summary: "Models in the MODELS bucket and what each can serve",
+  responses: {
+    200: {
+      description: "Models",
+      content: { "application/json": { schema: ModelsResponseSchema } },
+    },
+    401: errorResponses[401],
+    503: errorResponses[503],
+  },
+});
+
+export function describeModel(id: string, manifest: BundleManifest, hash: string) {
+  const text = manifest.graphs.find((g) => g.kind === "text");
+  const vision = manifest.graphs.find((g) => g.kind === "vision");
+  const dims: Record<string, number> = {};
+  if (manifest.architecture.text) dims.text_hidden = manifest.architecture.text.hiddenSize;
+  if (manifest.architecture.projectionDim) dims.embedding = manifest.architecture.projectionDim;
+  if (manifest.architecture.vision) dims.vision_hidden = manifest.architecture.vision.hiddenSize;
+  const serves: string[] = [];
+  if (text) {
+    serves.push("/v1/conditioning", "/v1/tokenize");
+    if (text.outputs.includes("text_embeds")) serves.push("/v1/embeddings");
+  }
+  const presets = text
+    ? PRESETS.filter((p) => p !== "sdxl" || text.outputs.includes("text_embeds"))
+    : [];
+  return {
+    id,
+    object: "model" as const,
+    owned_by: manifest.source?.repo ?? "clip-edge",
+    hash,
+    presets: presets as string[],
+    dims,
+    quantization: [...new Set<string>([text, vision].filter(Boolean).map((g) => g!.quantization))],
+    serves,
+  };
+}
+
+export function registerModels(app: OpenAPIHono, deps: AppDeps): void {
+  app.openapi(route, async (c) => {
+    const ids = await deps.registry.list();
+    const data = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const { manifest, hash } = await deps.registry.manifest(id);
+          return describeModel(id, manifest, hash);
+        } catch (error) {
+          return {
+            id,
+            object: "model" as const,
+            owned_by: "clip-edge",
+            presets: [] as string[],
+            dims: {} as Record<string, number>,
+            quantization: [] as string[],
+            serves: [] as string[],
+            error: (error as Error).message,
+          };
+        }
+      }),
+    );
+    return c.json({ object: "list" as const, data }, 200);
+  });
+}
