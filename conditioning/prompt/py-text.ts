@@ -57,12 +57,12 @@ export function pyFloat(text: string): number | undefined {
   let ascii = "";
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    if (cp < 128) ascii += ch;
-    else if (isPyWhitespace(ch)) ascii += " ";
+    if (isPyWhitespace(ch)) ascii += " ";
+    else if (cp < 128) ascii += ch;
     else if (DECIMAL_RE.test(ch)) ascii += String(decimalValue(cp));
     else return undefined;
   }
-  ascii = ascii.replace(/^[\t\n\v\f\r\x1c-\x1f ]+|[\t\n\v\f\r\x1c-\x1f ]+$/g, "");
+  ascii = ascii.replace(/^ +| +$/g, "");
   const special = SPECIAL_RE.exec(ascii);
   if (special) {
     if (special[2].toLowerCase() === "nan") return Number.NaN;
