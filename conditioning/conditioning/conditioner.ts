@@ -62,7 +62,7 @@ export function createConditioner(options: ConditionerOptions): Conditioner {
   const parsers = { ...defaultPromptParsers(), ...options.parsers };
   return {
     preset,
-    encode: (request) => encode(preset, options, parsers, normaliseRequest(request)),
+    encode: async (request) => encode(preset, options, parsers, normaliseRequest(request)),
   };
 }
 

@@ -146,7 +146,7 @@ export function buildTokenChunks(
 
 /**
  * Text of `fragmentText` from token `from` on. Uses the tokenizer's offsets when it
- * gives them; otherwise cuts at the first whitespace-separated word whose tokens
+ * gives them (`{ids, offsets}` or `encodeWithOffsets`); otherwise cuts at the first whitespace-separated word whose tokens
  * reach past the kept tokens (CLIP BPE never merges across whitespace).
  */
 function droppedTail(
@@ -158,6 +158,10 @@ function droppedTail(
   if (from === 0) return fragmentText;
   if (encoded.offsets && encoded.offsets.length === encoded.ids.length) {
     return ` ${fragmentText.slice(encoded.offsets[from][0])}`;
+  }
+  if (tokenizer.encodeWithOffsets) {
+    const offsets = tokenizer.encodeWithOffsets(fragmentText);
+    if (offsets.length === encoded.ids.length) return ` ${fragmentText.slice(offsets[from].start)}`;
   }
   const words = [...fragmentText.matchAll(/\S+/gu)];
   let count = 0;

@@ -13,6 +13,8 @@ export interface FloatTensor {
  */
 export interface TokenizerLike {
   encode(text: string): ArrayLike<number> | { ids: ArrayLike<number> };
+  /** Optional: per-token source offsets, used to report the exact dropped text. */
+  encodeWithOffsets?(text: string): { id: number; start: number; end: number }[];
 }
 
 /** One text encoder, as the runtime hands it to the core. */
