@@ -36,7 +36,9 @@ describe("hf mode", () => {
     const failures = cases
       .filter((c) => {
         const expected = hf.encode(c.text, { add_special_tokens: false }).ids;
-        return JSON.stringify(tokenizer.encode(c.text, { mode: "hf" })) !== JSON.stringify(expected);
+        return (
+          JSON.stringify(tokenizer.encode(c.text, { mode: "hf" })) !== JSON.stringify(expected)
+        );
       })
       .map((c) => JSON.stringify(c.text));
     expect(failures).toEqual([]);
@@ -47,8 +49,12 @@ describe("hf mode", () => {
       tokenizer.encode("tom & amp ; jerry"),
     );
     expect(tokenizer.encode("Tom &amp; Jerry")).toEqual(tokenizer.encode("tom & jerry"));
-    expect(tokenizer.encode("don\u2019t", { mode: "hf" })).not.toEqual(tokenizer.encode("don\u2019t"));
+    expect(tokenizer.encode("don\u2019t", { mode: "hf" })).not.toEqual(
+      tokenizer.encode("don\u2019t"),
+    );
     expect(tokenizer.encode("caf\u00c3\u00a9")).toEqual(tokenizer.encode("caf\u00e9"));
-    expect(tokenizer.encode("caf\u00c3\u00a9", { mode: "hf" })).not.toEqual(tokenizer.encode("caf\u00e9"));
+    expect(tokenizer.encode("caf\u00c3\u00a9", { mode: "hf" })).not.toEqual(
+      tokenizer.encode("caf\u00e9"),
+    );
   });
 });

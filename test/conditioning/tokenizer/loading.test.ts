@@ -39,10 +39,18 @@ describe("tokenizer file loading", () => {
     const fromObject = createTokenizer({ tokenizerJson: json });
     for (const c of sample) {
       expect(fromJson.encode(c.text)).toEqual(c.ids);
-      expect(fromObject.encode(c.text, { mode: "hf" })).toEqual(reference.encode(c.text, { mode: "hf" }));
+      expect(fromObject.encode(c.text, { mode: "hf" })).toEqual(
+        reference.encode(c.text, { mode: "hf" }),
+      );
     }
     // merges given as pairs (newer tokenizers.json) load too
-    const pairs = { ...json, model: { ...(json.model as object), merges: parseMerges(readFileSync(fixturePath("vocab", "merges.txt"))) } };
+    const pairs = {
+      ...json,
+      model: {
+        ...(json.model as object),
+        merges: parseMerges(readFileSync(fixturePath("vocab", "merges.txt"))),
+      },
+    };
     expect(createTokenizer({ tokenizerJson: pairs }).encode("a photo of an astronaut")).toEqual(
       reference.encode("a photo of an astronaut"),
     );
@@ -53,9 +61,17 @@ describe("tokenizer file loading", () => {
     const { readFile, reads } = folder({ "vocab.json": vocab, "merges.txt": merges });
     const tokenizer = await loadTokenizer(readFile);
     expect(reads.sort()).toEqual(
-      ["merges.txt", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json"].sort(),
+      [
+        "merges.txt",
+        "special_tokens_map.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.json",
+      ].sort(),
     );
-    expect([tokenizer.bosId, tokenizer.eosId, tokenizer.padId, tokenizer.maxLength]).toEqual([49406, 49407, 49407, 77]);
+    expect([tokenizer.bosId, tokenizer.eosId, tokenizer.padId, tokenizer.maxLength]).toEqual([
+      49406, 49407, 49407, 77,
+    ]);
     for (const c of sample) expect(tokenizer.encode(c.text)).toEqual(c.ids);
   });
 
@@ -105,9 +121,23 @@ describe("tokenizer file loading", () => {
     const { merges } = vocabFiles();
     expectError(() => createTokenizer({ vocab: "{not json", merges }), "malformed", /vocab\.json/);
     expectError(() => createTokenizer({ vocab: "[1,2]", merges }), "malformed", /vocab\.json/);
-    expectError(() => createTokenizer({ vocab: '{"a": 0}', merges }), "invalid_input", /byte symbol/);
-    expectError(() => createTokenizer({ vocab: vocabFiles().vocab, merges: "#version: 0.2\na b c\n" }), "malformed", /merges\.txt line 2/);
-    expectError(() => createTokenizer({ tokenizerJson: { model: { type: "WordPiece" } } }), "unsupported", /WordPiece/);
-    await expect(loadTokenizer(folder({ "vocab.json": "{}" }).readFile)).rejects.toThrow(/merges\.txt or tokenizer\.json/);
+    expectError(
+      () => createTokenizer({ vocab: '{"a": 0}', merges }),
+      "invalid_input",
+      /byte symbol/,
+    );
+    expectError(
+      () => createTokenizer({ vocab: vocabFiles().vocab, merges: "#version: 0.2\na b c\n" }),
+      "malformed",
+      /merges\.txt line 2/,
+    );
+    expectError(
+      () => createTokenizer({ tokenizerJson: { model: { type: "WordPiece" } } }),
+      "unsupported",
+      /WordPiece/,
+    );
+    await expect(loadTokenizer(folder({ "vocab.json": "{}" }).readFile)).rejects.toThrow(
+      /merges\.txt or tokenizer\.json/,
+    );
   });
 });

@@ -53,8 +53,15 @@ describe("encodeForModel vs the model goldens", () => {
     expect(tokenizer.encode(input.droppedText)).toEqual(ids.slice(75));
 
     const short = tokenizer.encodeForModel("a photo of a cat", { pad: "none" });
-    expect(short).toEqual({ ids: [49406, 320, 1125, 539, 320, 2368, 49407], eotIndex: 6, droppedTokens: 0, droppedText: "" });
-    expect(tokenizer.encodeForModel("a photo of a cat", { maxLength: 4, pad: 0 }).ids).toEqual([49406, 320, 1125, 49407]);
+    expect(short).toEqual({
+      ids: [49406, 320, 1125, 539, 320, 2368, 49407],
+      eotIndex: 6,
+      droppedTokens: 0,
+      droppedText: "",
+    });
+    expect(tokenizer.encodeForModel("a photo of a cat", { maxLength: 4, pad: 0 }).ids).toEqual([
+      49406, 320, 1125, 49407,
+    ]);
     expect(() => tokenizer.encodeForModel(words, { truncation: false })).toThrow(/more than 75/);
     expect(() => tokenizer.encodeForModel("x", { pad: 49408 })).toThrow(/pad/);
     expect(tokenizer.encodeForModel("").ids.slice(0, 3)).toEqual([49406, 49407, 49407]);
@@ -65,7 +72,9 @@ describe("encodeForModel vs the model goldens", () => {
 
 describe("decode and offsets", () => {
   it("decode is OpenAI's (bytes -> UTF-8, </w> -> space)", () => {
-    expect(tokenizer.decode(tokenizer.encode("A photo of a café 🐶!"))).toBe("a photo of a café 🐶! ");
+    expect(tokenizer.decode(tokenizer.encode("A photo of a café 🐶!"))).toBe(
+      "a photo of a café 🐶! ",
+    );
     expect(tokenizer.decode([49406, 320, 49407])).toBe("<|startoftext|>a <|endoftext|>");
     expect(() => tokenizer.decode([49408])).toThrow(/49408/);
   });
