@@ -7,7 +7,7 @@ const REPO_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Picks the hub endpoint: explicit flag, then HF_ENDPOINT, then the public hub (no trailing slash). */
 export function pickEndpoint(flag: string | undefined, env: Record<string, string | undefined>) {
-  const raw = flag ?? env.HF_ENDPOINT ?? DEFAULT_HUB_ENDPOINT;
+  const raw = flag ?? (env.HF_ENDPOINT?.trim() || undefined) ?? DEFAULT_HUB_ENDPOINT;
   let url: URL;
   try {
     url = new URL(raw);

@@ -20,6 +20,7 @@ describe("hub URLs and names", () => {
 
   it("picks --endpoint over HF_ENDPOINT over the public hub, and HF_TOKEN for auth", () => {
     expect(pickEndpoint(undefined, {})).toBe(DEFAULT_HUB_ENDPOINT);
+    expect(pickEndpoint(undefined, { HF_ENDPOINT: "" })).toBe(DEFAULT_HUB_ENDPOINT);
     expect(pickEndpoint(undefined, { HF_ENDPOINT: "http://mirror:8/" })).toBe("http://mirror:8");
     expect(pickEndpoint("http://flag", { HF_ENDPOINT: "http://mirror" })).toBe("http://flag");
     expect(() => pickEndpoint("ftp://x", {})).toThrow(ClipEdgeError);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClipEdgeError } from "../../../conditioning/errors.ts";
+import { modelSourceOptionsFromEnv } from "../../../tools/hub/model-source-env.ts";
 import {
   createHubPuller,
   type HubPullRequest,
@@ -144,5 +145,43 @@ describe("resolveModelSource", () => {
     expect(down.code).toBe("network");
     expect(down.message).toContain(endpoint);
     expect(down.message).toContain("--model");
+  });
+});
+
+describe("modelSourceOptionsFromEnv", () => {
+  const deps = { fetch: (i: string, init?: RequestInit) => fetch(i, init), homeDir: "/home/u" };
+
+  it("picks the cache folder from CLIP_EDGE_CACHE, XDG_CACHE_HOME or the home folder", () => {
+    expect(modelSourceOptionsFromEnv({ CLIP_EDGE_CACHE: "/c" }, deps).cacheDir).toBe("/c");
+    expect(modelSourceOptionsFromEnv({ XDG_CACHE_HOME: "/x" }, deps).cacheDir).toBe("/x/clip-edge");
+    expect(modelSourceOptionsFromEnv({}, deps).cacheDir).toBe("/home/u/.cache/clip-edge");
+  });
+
+  it("goes offline (no puller) on HF_HUB_OFFLINE=1 or CLIP_EDGE_OFFLINE=true", () => {
+    expect(modelSourceOptionsFromEnv({}, deps)).toMatchObject({ offline: false });
+    expect(typeof modelSourceOptionsFromEnv({}, deps).pull).toBe("function");
+    for (const env of [{ HF_HUB_OFFLINE: "1" }, { CLIP_EDGE_OFFLINE: "true" }]) {
+      const options = modelSourceOptionsFromEnv(env, deps);
+      expect(options.offline).toBe(true);
+      expect(options.pull).toBeUndefined();
+    }
+    expect(modelSourceOptionsFromEnv({ HF_HUB_OFFLINE: "0" }, deps).offline).toBe(false);
+  });
+
+  it("pulls from HF_ENDPOINT with HF_TOKEN", async () => {
+    const hub = await startFakeHub({
+      repos: { "openai/tiny-clip": { files: tinyOpenaiFiles(), private: true } },
+      token: "hf_env",
+    });
+    cleanups.push(() => hub.close());
+    const env = { HF_ENDPOINT: hub.endpoint, HF_TOKEN: "hf_env", CLIP_EDGE_CACHE: tempDir() };
+    const options = modelSourceOptionsFromEnv(env, deps);
+    const source = await resolveModelSource("openai/tiny-clip", options);
+    expect(source).toMatchObject({ kind: "hub", pulled: true });
+    expect(
+      hub.requests
+        .filter((r) => r.server === "hub")
+        .every((r) => r.authorization === "Bearer hf_env"),
+    ).toBe(true);
   });
 });
