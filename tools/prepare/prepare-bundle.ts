@@ -39,6 +39,8 @@ export interface PrepareOptions {
   /** Default: every tower the checkpoint has. */
   towers?: Tower[];
   hiddenStates?: number;
+  /** Add an attention_mask input to the text graph. */
+  attentionMask?: boolean;
   tokenEmbedding?: TokenEmbeddingMode;
   /** Move initializers >= this many bytes to `<graph>.onnx.data`. */
   externalDataThreshold?: number;
@@ -159,6 +161,7 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       buildTextGraph(text!, weights, {
         quantization: q,
         hiddenStates: options.hiddenStates,
+        attentionMask: options.attentionMask,
         tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
         producerVersion: version,
       }),

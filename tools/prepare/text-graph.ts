@@ -17,7 +17,7 @@ export interface TextGraphOptions {
   hiddenStates?: number;
   /** Token-embedding storage (default: fp32 for fp32 graphs, int8 otherwise). */
   tokenEmbedding?: TokenEmbeddingMode;
-  /** Emit the optional attention_mask input (default true). */
+  /** Add an attention_mask input [batch, seq] (1 = attend, 0 = masked key); default false. */
   attentionMask?: boolean;
   producerVersion?: string;
 }
@@ -74,13 +74,10 @@ export function buildTextGraph(
     {},
     { name: "causal" },
   );
-  if (options.attentionMask ?? true) {
-    // Optional input: a graph input that is also an initializer (all ones, [1, P]);
-    // callers may omit it. Sliced to [.., :seq] so the default fits any length.
+  if (options.attentionMask ?? false) {
+    // Prepare-time option: when emitted the input is required (onnxruntime-web only
+    // accepts feeds named in session.inputNames, so an initializer default cannot make it optional).
     const am = g.input("attention_mask", DataType.INT64, ["batch", "sequence"]);
-    g.initializer("attention_mask", DataType.INT64, [1, p], new BigInt64Array(p).fill(1n), {
-      defaultForInput: true,
-    });
     inputs.push(am);
     const amSeq = g.node(
       "Slice",

@@ -16,6 +16,7 @@ Options:
   --quant fp32|int8|q4    weights: fp32 (default), int8 (dynamic MatMulInteger), q4 (MatMulNBits block 32)
   --towers text,vision    towers to export (default: all in the checkpoint)
   --hidden-states K       pre-final-LN hidden states to export (default 3)
+  --attention-mask        add an attention_mask input to the text graph (default: causal mask only)
   --token-embedding fp32|int8   token table storage for quantised variants (default int8)
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
   --no-report             skip the quantisation report
@@ -37,6 +38,7 @@ export const command: Command = {
       "token-embedding": { type: "string" },
       "external-data": { type: "string" },
       "no-report": { type: "boolean", default: false },
+      "attention-mask": { type: "boolean", default: false },
       name: { type: "string" },
       repo: { type: "string" },
       revision: { type: "string" },
@@ -80,6 +82,7 @@ export const command: Command = {
       towers,
       hiddenStates: intOption("hidden-states", values["hidden-states"]),
       tokenEmbedding,
+      attentionMask: values["attention-mask"],
       externalDataThreshold: intOption("external-data", values["external-data"]),
       skipReport: values["no-report"],
       name: values.name,
