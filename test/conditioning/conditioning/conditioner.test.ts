@@ -321,3 +321,34 @@ describe("conditioner: weighting end to end", () => {
     expect(session.calls).toHaveLength(0);
   });
 });
+
+describe("conditioner: default parsers", () => {
+  it("compel syntax through the real parser: word- masks the word, word+ lerps up", async () => {
+    const session = createFakeTextSession({ width: 8 });
+    const c = createConditioner({
+      preset: "sd15",
+      encoders: [{ id: "t", session, tokenizer }],
+      tensorFactory,
+    });
+    const r = await c.encode({ prompt: "a cat++ with a hat-", weighting: "compel" });
+    // compel: fragments a (1.0), cat (1.21), with a (1.0), hat (0.9)
+    const sent = session.calls[0];
+    expect(sent.mask).toBeDefined();
+    const masked = sent.mask!.filter((m) => m === 0n).length;
+    expect(masked).toBe(tokenizer.encode("hat").length);
+    const plain = await c.encode({ prompt: "a cat with a hat", weighting: "compel" });
+    expect(r.tensors.prompt_embeds.data).not.toEqual(plain.tensors.prompt_embeds.data);
+    const none = await c.encode({ prompt: "a cat with a hat" });
+    expect(plain.tensors.prompt_embeds.data).toEqual(none.tensors.prompt_embeds.data);
+  });
+
+  it("unsupported compel constructs and A1111 parse failures are clear errors", async () => {
+    const { conditioner } = sd15();
+    await expect(
+      conditioner.encode({ prompt: '("a", "b").blend(0.5, 0.5)', weighting: "compel" }),
+    ).rejects.toThrow(/blend/);
+    await expect(
+      conditioner.encode({ prompt: "(word:1.2.3)", weighting: "a1111" }),
+    ).rejects.toThrow(/ValueError/);
+  });
+});
