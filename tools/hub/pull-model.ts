@@ -5,6 +5,7 @@ import { type DownloadEvent, type DownloadedFile, downloadFile } from "./downloa
 import type { HubClient, HubFileInfo } from "./hub-client.ts";
 import { isEntryNotFound } from "./hub-errors.ts";
 import { joinRepoPath, normalizeRepoPath, tokenizerFolderFor, validateRepoId } from "./hub-url.ts";
+import { acquirePullLock } from "./pull-lock.ts";
 import { shardNames } from "./shard-index.ts";
 
 /** Tokenizer and preprocessing files fetched when present (each may 404). */
@@ -96,53 +97,65 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const localName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
   // config.json first: it surfaces 401/404 for the repo or revision before anything else.
-  await fetchInto(await info(joinRepoPath(subfolder, "config.json")), "config.json");
+  const configInfo = await info(joinRepoPath(subfolder, "config.json"));
+  const lock = await acquirePullLock(outDir);
+  try {
+    await fetchInto(configInfo, "config.json");
 
-  const single = await infoIfPresent(joinRepoPath(subfolder, "model.safetensors"));
-  if (single) {
-    await fetchInto(single, "model.safetensors");
-  } else {
-    const indexPath = joinRepoPath(subfolder, "model.safetensors.index.json");
-    const index = await infoIfPresent(indexPath);
-    if (!index) throw await missingWeightsError(subfolder, infoIfPresent, repo, revision);
-    const indexFile = await fetchInto(index, "model.safetensors.index.json");
-    for (const shard of await shardNames(indexFile.destination, `${repo}/${indexPath}`)) {
-      await fetchInto(await info(joinRepoPath(subfolder, shard)), shard);
+    const single = await infoIfPresent(joinRepoPath(subfolder, "model.safetensors"));
+    if (single) {
+      await fetchInto(single, "model.safetensors");
+    } else {
+      const indexPath = joinRepoPath(subfolder, "model.safetensors.index.json");
+      const index = await infoIfPresent(indexPath);
+      if (!index) throw await missingWeightsError(subfolder, infoIfPresent, repo, revision);
+      const indexFile = await fetchInto(index, "model.safetensors.index.json");
+      for (const shard of await shardNames(indexFile.destination, `${repo}/${indexPath}`)) {
+        await fetchInto(await info(joinRepoPath(subfolder, shard)), shard);
+      }
     }
-  }
 
-  const found = new Set<string>();
-  for (const name of TOKENIZER_FILES) {
-    const path = joinRepoPath(tokenizerFolder, name);
-    const fileInfo = await infoIfPresent(path);
-    if (!fileInfo) {
-      options.onEvent?.({ type: "missing", path });
-      continue;
+    const found = new Set<string>();
+    for (const name of TOKENIZER_FILES) {
+      const path = joinRepoPath(tokenizerFolder, name);
+      const fileInfo = await infoIfPresent(path);
+      if (!fileInfo) {
+        options.onEvent?.({ type: "missing", path });
+        continue;
+      }
+      await fetchInto(fileInfo, localName(path));
+      found.add(name);
     }
-    await fetchInto(fileInfo, localName(path));
-    found.add(name);
-  }
-  if (!(found.has("vocab.json") && found.has("merges.txt")) && !found.has("tokenizer.json")) {
-    throw new ClipEdgeError(
-      "not_found",
-      `${repo} at revision '${revision}' has no tokenizer in '${tokenizerFolder || "/"}' (need vocab.json + merges.txt, or tokenizer.json)`,
-    );
-  }
-  const preprocessorPath = joinRepoPath(subfolder, "preprocessor_config.json");
-  const preprocessor = await infoIfPresent(preprocessorPath);
-  if (preprocessor) await fetchInto(preprocessor, "preprocessor_config.json");
-  else options.onEvent?.({ type: "missing", path: preprocessorPath });
+    if (!(found.has("vocab.json") && found.has("merges.txt")) && !found.has("tokenizer.json")) {
+      throw new ClipEdgeError(
+        "not_found",
+        `${repo} at revision '${revision}' has no tokenizer in '${tokenizerFolder || "/"}' (need vocab.json + merges.txt, or tokenizer.json)`,
+      );
+    }
+    const preprocessorPath = joinRepoPath(subfolder, "preprocessor_config.json");
+    const preprocessor = await infoIfPresent(preprocessorPath);
+    if (preprocessor) await fetchInto(preprocessor, "preprocessor_config.json");
+    else options.onEvent?.({ type: "missing", path: preprocessorPath });
 
-  const record: PullRecord = {
-    repo,
-    revision,
-    commit,
-    subfolder,
-    endpoint: client.endpoint,
-    files: files.map(({ name, path, size, sha256, etag }) => ({ name, path, size, sha256, etag })),
-  };
-  await writeFile(join(outDir, PULL_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
-  return { ...record, outDir, files };
+    const record: PullRecord = {
+      repo,
+      revision,
+      commit,
+      subfolder,
+      endpoint: client.endpoint,
+      files: files.map(({ name, path, size, sha256, etag }) => ({
+        name,
+        path,
+        size,
+        sha256,
+        etag,
+      })),
+    };
+    await writeFile(join(outDir, PULL_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    return { ...record, outDir, files };
+  } finally {
+    await lock.release();
+  }
 }
 
 async function missingWeightsError(

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClipEdgeError } from "../../../conditioning/errors.ts";
 import { createHubClient, type HubProgress } from "../../../tools/hub/hub-client.ts";
+import { PULL_LOCK_FILE } from "../../../tools/hub/pull-lock.ts";
 import { PULL_RECORD_FILE, type PullEvent, pullModel } from "../../../tools/hub/pull-model.ts";
 import {
   closedEndpoint,
@@ -270,6 +271,21 @@ describe("pullModel against a local hub", () => {
     expect(error.code).toBe("unsupported");
     expect(error.message).toContain("pytorch_model.bin");
     expect(error.message).toContain("convert it to safetensors");
+  });
+
+  it("refuses to pull into a folder another live pull holds, and takes over a stale lock", async () => {
+    const server = await hub();
+    const busy = tempDir();
+    writeFileSync(join(busy, PULL_LOCK_FILE), String(process.pid));
+    const error = await failure(pull(server, { out: busy }).run);
+    expect(error.code).toBe("unavailable");
+    expect(error.message).toContain(`pid ${process.pid}`);
+    expect(readdirSync(busy)).toEqual([PULL_LOCK_FILE]);
+
+    const stale = tempDir();
+    writeFileSync(join(stale, PULL_LOCK_FILE), "2147483646");
+    await pull(server, { out: stale }).run;
+    expectFolderEquals(stale, tinyOpenaiFiles());
   });
 
   it("names the endpoint and the --model option when the hub cannot be reached", async () => {
