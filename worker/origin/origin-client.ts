@@ -1,0 +1,292 @@
+/**
+ * The worker's client for the GPU origin (origin/). Runtime-agnostic: only `fetch`,
+ * AbortController, FormData/Blob and timers, so it runs in workerd and in Node.
+ *
+ * - every attempt has a timeout (`timeoutMs`, AbortSignal);
+ * - connection errors and 502/503/504 are retried (`retries` times) after a jittered
+ *   exponential backoff - embedding requests are idempotent;
+ * - a circuit breaker fails fast while the origin is down (ClipEdgeError "origin_unavailable",
+ *   with `retryAfterSeconds`), and lets one probe through after `resetMs`;
+ * - the origin's own 4xx answers (bad image, too large, ...) are passed through with their
+ *   code and message and do not count against the origin; 429 becomes "overloaded".
+ */
+import { ClipEdgeError, type ClipEdgeErrorCode } from "../../conditioning/errors.ts";
+import { type BreakerState, createCircuitBreaker } from "./circuit-breaker.ts";
+
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface OriginClientOptions {
+  /** ORIGIN_URL, e.g. "https://origin.example.com" (or a service binding's placeholder URL). */
+  baseUrl: string;
+  /** ORIGIN_SECRET, sent as `Authorization: Bearer <secret>`. */
+  secret: string;
+  /** `fetch`, or a service binding's `fetch` bound to it. */
+  fetch: FetchLike;
+  /** Per attempt, ms (default 10000). */
+  timeoutMs?: number;
+  /** Extra attempts for connection errors and 502/503/504 (default 2). */
+  retries?: number;
+  /** First backoff, ms (default 100); doubled per retry, full jitter. */
+  backoffMs?: number;
+  breaker?: { failureThreshold?: number; resetMs?: number };
+  now?: () => number;
+  /** [0, 1) random source for jitter. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface OriginImage {
+  bytes: Uint8Array;
+  /** e.g. "image/png"; defaults to application/octet-stream (the origin sniffs the bytes). */
+  contentType?: string;
+}
+
+export interface ImageEmbeddingsResponse {
+  model: string;
+  data: { index: number; image_embeds: number[] }[];
+}
+
+export interface TextEmbeddingsResponse {
+  model: string;
+  data: {
+    index: number;
+    text_embeds?: number[];
+    pooled?: number[];
+    num_tokens: number;
+    truncated: boolean;
+  }[];
+}
+
+export interface OriginClient {
+  embedImages(
+    images: readonly OriginImage[],
+    options?: { normalize?: boolean; signal?: AbortSignal },
+  ): Promise<ImageEmbeddingsResponse>;
+  embedTexts(
+    texts: readonly string[],
+    options?: { normalize?: boolean; signal?: AbortSignal },
+  ): Promise<TextEmbeddingsResponse>;
+  /** GET /readyz through the breaker; true when the origin answers 200. */
+  ready(): Promise<boolean>;
+  breakerState(): BreakerState;
+}
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const PASS_THROUGH: Partial<Record<number, ClipEdgeErrorCode>> = {
+  400: "malformed",
+  404: "not_found",
+  413: "too_large",
+  415: "unsupported_media_type",
+  422: "invalid_request",
+};
+
+const KNOWN_CODES = new Set<string>([
+  "malformed",
+  "invalid_input",
+  "invalid_request",
+  "not_found",
+  "too_large",
+  "unsupported_media_type",
+  "unsupported",
+]);
+
+class AttemptFailure extends Error {
+  constructor(
+    readonly retryable: boolean,
+    readonly reason: string,
+    readonly status?: number,
+  ) {
+    super(reason);
+  }
+}
+
+async function errorFromBody(response: Response): Promise<{ code?: string; message?: string }> {
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    return {
+      code: typeof body?.error?.code === "string" ? body.error.code : undefined,
+      message: typeof body?.error?.message === "string" ? body.error.message : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function retryAfterSeconds(response: Response, fallback: number): number {
+  const header = Number(response.headers.get("retry-after"));
+  return Number.isFinite(header) && header > 0 ? header : fallback;
+}
+
+export function createOriginClient(options: OriginClientOptions): OriginClient {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  if (!/^https?:\/\//.test(base)) {
+    throw new ClipEdgeError(
+      "invalid_input",
+      `ORIGIN_URL must be an http(s) URL, got "${options.baseUrl}"`,
+    );
+  }
+  if (!options.secret) throw new ClipEdgeError("invalid_input", "ORIGIN_SECRET is not set");
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 2;
+  const backoffMs = options.backoffMs ?? 100;
+  const now = options.now ?? (() => Date.now());
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const breaker = createCircuitBreaker({
+    failureThreshold: options.breaker?.failureThreshold ?? 5,
+    resetMs: options.breaker?.resetMs ?? 10_000,
+    now,
+  });
+
+  /** One attempt: resolves with a 2xx Response, or throws AttemptFailure / ClipEdgeError. */
+  async function attempt(
+    path: string,
+    init: () => RequestInit,
+    outer?: AbortSignal,
+  ): Promise<unknown> {
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onOuterAbort);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      let response: Response;
+      try {
+        response = await options.fetch(`${base}${path}`, { ...init(), signal: controller.signal });
+      } catch (error) {
+        if (outer?.aborted) throw error;
+        if (timedOut) throw new AttemptFailure(false, `no answer within ${timeoutMs} ms`);
+        throw new AttemptFailure(
+          true,
+          `connection failed: ${(error as Error)?.message ?? String(error)}`,
+        );
+      }
+      if (response.ok) {
+        try {
+          return await response.json();
+        } catch (error) {
+          if (timedOut)
+            throw new AttemptFailure(false, `no complete answer within ${timeoutMs} ms`);
+          throw new AttemptFailure(
+            false,
+            `unreadable answer: ${(error as Error).message}`,
+            response.status,
+          );
+        }
+      }
+      if (RETRYABLE_STATUS.has(response.status)) {
+        await response.body?.cancel().catch(() => {});
+        throw new AttemptFailure(true, `HTTP ${response.status}`, response.status);
+      }
+      const body = await errorFromBody(response);
+      if (response.status === 429) {
+        throw new ClipEdgeError("overloaded", `origin is busy: ${body.message ?? "HTTP 429"}`, {
+          details: { retryAfterSeconds: retryAfterSeconds(response, 1), status: 429 },
+        });
+      }
+      const passCode = PASS_THROUGH[response.status];
+      if (passCode) {
+        const code =
+          body.code && KNOWN_CODES.has(body.code) ? (body.code as ClipEdgeErrorCode) : passCode;
+        throw new ClipEdgeError(code, body.message ?? `origin answered HTTP ${response.status}`);
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new ClipEdgeError(
+          "origin_unavailable",
+          "origin rejected the worker's credentials (check ORIGIN_SECRET on both sides)",
+          { details: { status: response.status } },
+        );
+      }
+      throw new AttemptFailure(
+        false,
+        `HTTP ${response.status}${body.code ? ` (${body.code})` : ""}`,
+        response.status,
+      );
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+
+  async function call<T>(path: string, init: () => RequestInit, signal?: AbortSignal): Promise<T> {
+    let lastReason = "";
+    for (let i = 0; i <= retries; i++) {
+      const admission = breaker.admit();
+      if (!admission.allowed) {
+        throw new ClipEdgeError(
+          "origin_unavailable",
+          `origin unavailable (circuit open after repeated failures${lastReason ? `; last: ${lastReason}` : ""})`,
+          { details: { retryAfterSeconds: Math.max(1, Math.ceil(admission.retryAfterMs / 1000)) } },
+        );
+      }
+      try {
+        const result = (await attempt(path, init, signal)) as T;
+        breaker.onSuccess();
+        return result;
+      } catch (error) {
+        if (!(error instanceof AttemptFailure)) {
+          // The origin answered (4xx/429) or the caller aborted: no verdict on its health.
+          breaker.onNeutral();
+          if (error instanceof ClipEdgeError && error.code === "origin_unavailable")
+            breaker.onFailure();
+          throw error;
+        }
+        breaker.onFailure();
+        lastReason = error.reason;
+        if (!error.retryable || i === retries) break;
+        const cap = backoffMs * 2 ** i;
+        await sleep(cap / 2 + random() * (cap / 2));
+      }
+    }
+    throw new ClipEdgeError("origin_unavailable", `origin unavailable: ${lastReason}`, {
+      details: { retryAfterSeconds: 5 },
+    });
+  }
+
+  const auth = { authorization: `Bearer ${options.secret}` };
+
+  return {
+    embedImages(images, { normalize = false, signal } = {}) {
+      if (images.length === 0) {
+        return Promise.reject(new ClipEdgeError("invalid_input", "embedImages: no images"));
+      }
+      return call<ImageEmbeddingsResponse>(
+        `/v1/image-embeddings${normalize ? "?normalize=true" : ""}`,
+        () => {
+          const form = new FormData();
+          images.forEach((image, i) => {
+            const blob = new Blob([image.bytes as Uint8Array<ArrayBuffer>], {
+              type: image.contentType ?? "application/octet-stream",
+            });
+            form.append("image", blob, `image-${i}`);
+          });
+          return { method: "POST", headers: auth, body: form };
+        },
+        signal,
+      );
+    },
+    embedTexts(texts, { normalize = false, signal } = {}) {
+      return call<TextEmbeddingsResponse>(
+        "/v1/text-embeddings",
+        () => ({
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: JSON.stringify({ input: texts, normalize }),
+        }),
+        signal,
+      );
+    },
+    async ready() {
+      try {
+        await call<unknown>("/readyz", () => ({ method: "GET" }));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    breakerState: () => breaker.state(),
+  };
+}
