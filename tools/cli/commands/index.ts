@@ -11,6 +11,10 @@ export const commands: Record<string, Entry> = {
     summary: "Tokenize JSON Lines {text} from stdin into CLIP BPE ids",
     load: () => import("./tokenize.ts"),
   },
+  parse: {
+    summary: "Parse prompt weighting (A1111, ComfyUI, compel) from JSON Lines {text}",
+    load: () => import("./parse.ts"),
+  },
   pull: {
     summary: "Download a Hugging Face CLIP checkpoint (safetensors + tokenizer) into a folder",
     load: () => import("./pull.ts"),
