@@ -35,4 +35,8 @@ export const commands: Record<string, Entry> = {
     summary: "Encode image files with a bundle's vision graph (onnxruntime-web)",
     load: () => import("./encode-image.ts"),
   },
+  condition: {
+    summary: "Prompts -> diffusers conditioning tensors (safetensors, npy, json, raw)",
+    load: () => import("./condition.ts"),
+  },
 };
