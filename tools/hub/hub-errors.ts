@@ -79,7 +79,7 @@ export function hubResponseError(
   return new ClipEdgeError(
     "network",
     `hub answered HTTP ${status} for ${where(ref)} at ${context.endpoint}${suffix}`,
-    { details: { ...details, retryable: status >= 500 } },
+    { details: { ...details, retryable: status >= 500 || status === 429 } },
   );
 }
 

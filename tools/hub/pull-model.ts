@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { ClipEdgeError, isClipEdgeError } from "../../conditioning/errors.ts";
 import { type DownloadEvent, type DownloadedFile, downloadFile } from "./download-file.ts";
 import type { HubClient, HubFileInfo } from "./hub-client.ts";
 import { isEntryNotFound } from "./hub-errors.ts";
@@ -73,7 +73,18 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const files: PulledFile[] = [];
   let commit: string | undefined;
 
-  const info = (path: string) => client.getFileInfo({ repo, revision, path });
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const info = async (path: string): Promise<HubFileInfo> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await client.getFileInfo({ repo, revision, path });
+      } catch (error) {
+        const retryable = isClipEdgeError(error) && error.details?.retryable === true;
+        if (!retryable || attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+      }
+    }
+  };
   const infoIfPresent = async (path: string): Promise<HubFileInfo | undefined> => {
     try {
       return await info(path);

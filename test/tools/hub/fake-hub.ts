@@ -26,6 +26,8 @@ export interface FakeHubOptions {
   cdnSameOrigin?: boolean;
   /** Old repo id -> new id: answered with a relative 307, like a renamed repo on the hub. */
   renamed?: Record<string, string>;
+  /** The first N hub requests answer 503 (a hub hiccup). */
+  failFirst?: number;
 }
 
 export interface LoggedRequest {
@@ -157,6 +159,14 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
 
   const hub = createServer((req, res) => {
     if (options.cdnSameOrigin && req.url?.startsWith("/blobs/")) return serveCdn(req, res);
+    if (
+      options.failFirst &&
+      requests.filter((r) => r.server === "hub").length < options.failFirst
+    ) {
+      res.writeHead(503).end();
+      log("hub", req, 503);
+      return;
+    }
     const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? "");
     const status = (() => {
       if (!match) return fail(res, 404, "RepoNotFound", "unknown route");

@@ -273,6 +273,19 @@ describe("pullModel against a local hub", () => {
     expect(error.message).toContain("convert it to safetensors");
   });
 
+  it("retries a hub that answers 503 a few times, and reports one that keeps failing", async () => {
+    const flaky = await hub({ failFirst: 2 });
+    const ok = pull(flaky);
+    await ok.run;
+    expectFolderEquals(ok.outDir, tinyOpenaiFiles());
+    expect(flaky.requests.slice(0, 3).map((r) => r.status)).toEqual([503, 503, 200]);
+    const down = await hub({ failFirst: 1000 });
+    const error = await failure(pull(down).run);
+    expect(error.code).toBe("network");
+    expect(error.message).toContain("HTTP 503");
+    expect(error.message).toContain("'config.json'");
+  });
+
   it("refuses to pull into a folder another live pull holds, and takes over a stale lock", async () => {
     const server = await hub();
     const busy = tempDir();
