@@ -39,4 +39,8 @@ export const commands: Record<string, Entry> = {
     summary: "Prompts -> diffusers conditioning tensors (safetensors, npy, json, raw)",
     load: () => import("./condition.ts"),
   },
+  score: {
+    summary: "CLIP score / ranking / zero-shot of images against prompts",
+    load: () => import("./score.ts"),
+  },
 };
