@@ -8,6 +8,7 @@
 import { ClipEdgeError } from "../errors.ts";
 import { mergeWithHeap } from "./bpe-heap.ts";
 import { bytesToUnicode } from "./byte-encoder.ts";
+import { createPairTable } from "./pair-table.ts";
 
 export interface BpeModel {
   readonly vocab: ReadonlyMap<string, number>;
@@ -50,18 +51,18 @@ export function createBpe(options: BpeOptions): BpeModel {
     byteEndIds[b] = lookup(vocab, byteSymbols[b] + endOfWord, "byte symbol");
   }
 
-  // pair key -> rank * stride + mergedId (packed into one number)
-  const ranks = new Map<number, number>();
+  // (left id, right id) -> rank * stride + mergedId
+  const pairs: Array<[number, number, number]> = [];
   merges.forEach(([left, right], rank) => {
     const l = vocab.get(left);
     const r = vocab.get(right);
     const merged = vocab.get(left + right);
     if (l === undefined || r === undefined || merged === undefined) return; // unusable merge
-    const key = l * stride + r;
-    if (!ranks.has(key)) ranks.set(key, rank * stride + merged);
+    pairs.push([l, r, rank * stride + merged]);
   });
+  const ranks = createPairTable(pairs, stride);
 
-  const pairLookup = (left: number, right: number) => ranks.get(left * stride + right);
+  const pairLookup = ranks.get;
   const encoder = new TextEncoder();
   const cache = new Map<string, readonly number[]>();
 
@@ -80,7 +81,7 @@ export function createBpe(options: BpeOptions): BpeModel {
       let bestRight = -1;
       let bestMerged = -1;
       for (let i = 0; i < length - 1; i++) {
-        const packed = ranks.get(ids[i] * stride + ids[i + 1]);
+        const packed = ranks.get(ids[i], ids[i + 1]);
         if (packed !== undefined && packed < best) {
           best = packed;
           bestLeft = ids[i];

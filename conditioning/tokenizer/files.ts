@@ -36,7 +36,7 @@ export interface SpecialTokenNames {
   maxLength?: number;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
+const decoder = new TextDecoder();
 
 function text(content: FileContent): string {
   return typeof content === "string" ? content : decoder.decode(content);

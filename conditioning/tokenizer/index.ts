@@ -19,3 +19,4 @@ export {
   type Tokenizer,
   type TokenWithOffset,
 } from "./tokenizer.ts";
+export { CLIP_SPLIT_PATTERN, clipTokenizerJson } from "./tokenizer-json.ts";

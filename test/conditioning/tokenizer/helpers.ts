@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseMerges } from "../../../conditioning/tokenizer/files.ts";
 import { createTokenizer, type Tokenizer } from "../../../conditioning/tokenizer/index.ts";
+import { clipTokenizerJson } from "../../../conditioning/tokenizer/tokenizer-json.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 
 export interface TokenizerCase {
@@ -30,64 +31,8 @@ export function fixtureTokenizer(): Tokenizer {
 /** A tokenizer.json in the format of `openai/clip-vit-*` (HF CLIPTokenizerFast), built from the fixture vocab. */
 export function buildTokenizerJson(): Record<string, unknown> {
   const vocab = JSON.parse(readFileSync(fixturePath("vocab", "vocab.json"), "utf8"));
-  const merges = parseMerges(readFileSync(fixturePath("vocab", "merges.txt"), "utf8")).map(
-    ([a, b]) => `${a} ${b}`,
+  return clipTokenizerJson(
+    vocab,
+    parseMerges(readFileSync(fixturePath("vocab", "merges.txt"), "utf8")),
   );
-  const special = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: true,
-    special: true,
-  });
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [special(49406, "<|startoftext|>"), special(49407, "<|endoftext|>")],
-    normalizer: {
-      type: "Sequence",
-      normalizers: [
-        { type: "NFC" },
-        { type: "Replace", pattern: { Regex: "\\s+" }, content: " " },
-        { type: "Lowercase" },
-      ],
-    },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        {
-          type: "Split",
-          pattern: {
-            Regex:
-              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-          },
-          behavior: "Removed",
-          invert: true,
-        },
-        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
-    post_processor: {
-      type: "RobertaProcessing",
-      sep: ["<|endoftext|>", 49407],
-      cls: ["<|startoftext|>", 49406],
-      trim_offsets: false,
-      add_prefix_space: false,
-    },
-    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: "<|endoftext|>",
-      continuing_subword_prefix: "",
-      end_of_word_suffix: "</w>",
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges,
-    },
-  };
 }

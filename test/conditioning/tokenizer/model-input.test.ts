@@ -108,6 +108,6 @@ describe("decode and offsets", () => {
     const tokens = tokenizer.encodeWithOffsets(text);
     expect(tokens.length).toBeGreaterThan(3);
     expect(tokens.map((t) => text.slice(t.start, t.end)).join("")).toBe(text);
-    tokens.slice(1).forEach((t, i) => expect(t.start).toBe(tokens[i].end));
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i].start).toBe(tokens[i - 1].end);
   });
 });

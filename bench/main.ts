@@ -1,0 +1,10 @@
+/**
+ * `npm run bench` entry. Add a scenario: create `bench/scenarios/<name>.ts` exporting
+ * `scenario: Scenario` (see bench/harness.ts) and append it to the list below.
+ */
+import { runBench, type Scenario } from "./harness.ts";
+import { scenario as tokenizer } from "./scenarios/tokenizer.ts";
+
+export const scenarios: Scenario[] = [tokenizer];
+
+process.exitCode = await runBench(scenarios, process.argv.slice(2), process);
