@@ -184,7 +184,14 @@ export function parseA1111Schedule(
     if (!text.includes(":") && !text.includes("|")) return [{ endAtStep: steps, text }];
     return { error: `RecursionError: brackets nested deeper than ${SCHEDULE_MAX_DEPTH}` };
   }
-  const pieces = parseTop(text);
+  let pieces: Piece[] | null;
+  try {
+    pieces = parseTop(text);
+  } catch (error) {
+    // safety net behind SCHEDULE_MAX_DEPTH: a small stack gives an error, never a crash
+    if (error instanceof RangeError) return { error: `RecursionError: ${error.message}` };
+    throw error;
+  }
   if (pieces === null) return [{ endAtStep: steps, text }];
   const boundaries = new Set<number>([steps]);
   const visit = (list: Piece[]): string | null => {

@@ -3,8 +3,11 @@ import { CompelGrammar } from "./compel-grammar.ts";
 import { type CompelConjunction, CompelParseError } from "./compel-nodes.ts";
 import { isPyWhitespace, PY_WS_CLASS } from "./py-text.ts";
 
-/** Deepest `(` nesting accepted (compel itself needs ~100 s at depth 8; ours is linear). */
-export const COMPEL_MAX_DEPTH = 1000;
+/**
+ * Deepest `(` nesting accepted. compel itself needs ~100 s at depth 8; ours is linear in the
+ * text, and its recursion (about ten stack frames per level) stays far from the stack limit.
+ */
+export const COMPEL_MAX_DEPTH = 200;
 
 const COMMA_RE = new RegExp(`,([^${PY_WS_CLASS}])`, "gu");
 
@@ -49,6 +52,10 @@ export function parseCompel(text: string): CompelResult | { error: string } {
     return flattenCompel(tree);
   } catch (error) {
     if (error instanceof CompelParseError) return { error: error.message };
+    if (error instanceof RangeError) {
+      // safety net: the depth limit keeps recursion bounded, but never crash on a small stack
+      return { error: `RecursionLimit: prompt too deeply nested (${error.message})` };
+    }
     throw error;
   }
 }
