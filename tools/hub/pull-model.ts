@@ -73,11 +73,14 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const files: PulledFile[] = [];
   let commit: string | undefined;
 
+  // Every file after config.json is fetched at the commit config.json resolved to, so a
+  // branch that moves mid-pull cannot mix two commits.
+  let pinned = revision;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const info = async (path: string): Promise<HubFileInfo> => {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await client.getFileInfo({ repo, revision, path });
+        return await client.getFileInfo({ repo, revision: pinned, path });
       } catch (error) {
         const retryable = isClipEdgeError(error) && error.details?.retryable === true;
         if (!retryable || attempt >= 3) throw error;
@@ -109,6 +112,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
 
   // config.json first: it surfaces 401/404 for the repo or revision before anything else.
   const configInfo = await info(joinRepoPath(subfolder, "config.json"));
+  if (configInfo.commit && /^[0-9a-f]{40}$/.test(configInfo.commit)) pinned = configInfo.commit;
   const lock = await acquirePullLock(outDir);
   try {
     await fetchInto(configInfo, "config.json");

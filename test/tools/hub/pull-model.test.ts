@@ -99,6 +99,9 @@ describe("pullModel against a local hub", () => {
     const model = result.files.find((f) => f.name === "model.safetensors")!;
     expect(model.sha256).toBe(sha256Hex(tinyOpenaiFiles()["model.safetensors"]));
     expect(result.commit).toMatch(/^[0-9a-f]{40}$/);
+    const heads = server.requests.filter((r) => r.server === "hub" && r.method === "HEAD");
+    expect(heads[0].url).toBe(`/${REPO}/resolve/main/config.json`);
+    expect(heads.slice(1).every((r) => r.url.includes(`/resolve/${result.commit}/`))).toBe(true);
     const record = JSON.parse(readFileSync(join(outDir, PULL_RECORD_FILE), "utf8"));
     expect(record.files.map((f: { name: string }) => f.name)).toContain("vocab.json");
     expect(events).toContainEqual({ type: "missing", path: "tokenizer.json" });
