@@ -37,7 +37,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (error) {
     if (isClipEdgeError(error)) {
-      io.stderr.write(`clip-edge ${name}: ${error.message.split("\n")[0]}\n`);
+      const line = error.message.split("\n")[0];
+      const message = line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
+      io.stderr.write(`clip-edge ${name}: ${message}\n`);
       return error.code === "usage" ? 2 : 1;
     }
     io.stderr.write(`clip-edge ${name}: ${(error as Error)?.message ?? String(error)}\n`);
