@@ -32,11 +32,25 @@ Options:
 
 const SYNTAXES = ["a1111", "comfy", "compel", "none"];
 
-/** JSON with non-finite numbers written as strings, like the goldens. */
+/**
+ * Compact JSON, except that weights keep what JSON.stringify loses: non-finite numbers are
+ * written as the strings "Infinity", "-Infinity", "NaN" (like the goldens) and -0 as -0.0.
+ */
+function toJson(value: unknown): string {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) return JSON.stringify(String(value));
+    return Object.is(value, -0) ? "-0.0" : JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(toJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 function toJsonLine(value: unknown): string {
-  return `${JSON.stringify(value, (_key, v) =>
-    typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
-  )}\n`;
+  return `${toJson(value)}\n`;
 }
 
 function referenceLine(syntax: PromptSyntax, text: string): unknown {
