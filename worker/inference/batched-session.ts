@@ -8,6 +8,11 @@
  * lengths are right-padded with zeros to the longest: the text graphs are
  * causal, so rows before the padding are unchanged, and pooling at
  * argmax(input_ids) still finds the real EOT. Outputs are sliced back per caller.
+ *
+ * No timers or promises cross requests (workerd binds them to the request that
+ * made them): each waiting request polls on its own timers, and whichever
+ * waiter finds the queue ready runs the next batch and leaves the other
+ * callers' results in plain fields.
  */
 import type {
   InferenceSessionLike,
@@ -16,6 +21,7 @@ import type {
   TensorLike,
 } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { type Settled, sleep } from "../runtime/own-context.ts";
 
 export interface BatchedSessionOptions {
   session: InferenceSessionLike;
@@ -44,8 +50,8 @@ interface Job {
   fetches?: readonly string[];
   rows: number;
   seq: number;
-  resolve(value: Record<string, TensorLike>): void;
-  reject(reason: unknown): void;
+  enqueuedAt: number;
+  settled?: Settled<Record<string, TensorLike>>;
 }
 
 export function createBatchedSession(options: BatchedSessionOptions): BatchedSession {
@@ -53,28 +59,37 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
   const stats: BatchStats = { runs: 0, requests: 0, largestBatch: 0 };
   const pending: Job[] = [];
   let running = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  function schedule(): void {
-    if (running || pending.length === 0) return;
-    if (pendingRows() >= maxBatch || windowMs === 0) {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      void flush();
-    } else if (timer === undefined) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        void flush();
-      }, windowMs);
-    }
-  }
 
   function pendingRows(): number {
     return pending.reduce((sum, job) => sum + job.rows, 0);
   }
 
+  function ready(): boolean {
+    if (running || pending.length === 0) return false;
+    return (
+      windowMs === 0 ||
+      pendingRows() >= maxBatch ||
+      performance.now() - pending[0].enqueuedAt >= windowMs
+    );
+  }
+
+  async function drive(job: Job): Promise<Record<string, TensorLike>> {
+    let delay = 1;
+    while (!job.settled) {
+      if (ready()) {
+        await flush();
+        delay = 1;
+        continue;
+      }
+      await sleep(delay);
+      // Short polls while this job waits to be batched, longer ones while a run is in progress.
+      delay = running ? Math.min(delay * 2, 8) : 1;
+    }
+    if (!job.settled.ok) throw job.settled.error;
+    return job.settled.value!;
+  }
+
   async function flush(): Promise<void> {
-    if (running || pending.length === 0) return;
     running = true;
     const key = pending[0].key;
     const batch: Job[] = [];
@@ -91,7 +106,6 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
       await execute(batch, rows);
     } finally {
       running = false;
-      schedule();
     }
   }
 
@@ -100,7 +114,7 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
     stats.largestBatch = Math.max(stats.largestBatch, rows);
     try {
       if (batch.length === 1) {
-        batch[0].resolve(await session.run(batch[0].feeds, batch[0].fetches));
+        batch[0].settled = { ok: true, value: await session.run(batch[0].feeds, batch[0].fetches) };
         return;
       }
       const seq = Math.max(...batch.map((j) => j.seq));
@@ -120,7 +134,7 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
           mine[name] = sliceRows(value, offset, job.rows, seq, job.seq, tensor);
         }
         offset += job.rows;
-        job.resolve(mine);
+        job.settled = { ok: true, value: mine };
       }
     } catch (cause) {
       const error = new ClipEdgeError(
@@ -128,7 +142,7 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
         `inference on ${label} failed for a batch of ${rows} sequence(s): ${(cause as Error)?.message ?? cause}`,
         { cause },
       );
-      for (const job of batch) job.reject(error);
+      for (const job of batch) job.settled = { ok: false, error };
     }
   }
 
@@ -145,10 +159,9 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
         Object.entries(feeds).map(([n, t]) => [n, t.type, t.dims.length]),
         fetches ?? null,
       ]);
-      return new Promise((resolve, reject) => {
-        pending.push({ key, feeds, fetches, rows, seq, resolve, reject });
-        schedule();
-      });
+      const job: Job = { key, feeds, fetches, rows, seq, enqueuedAt: performance.now() };
+      pending.push(job);
+      return drive(job);
     },
   };
 }

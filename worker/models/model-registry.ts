@@ -14,6 +14,7 @@ import {
   createBatchedSession,
 } from "../inference/batched-session.ts";
 import type { OrtRuntime } from "../runtime/ort-runtime.ts";
+import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
 
 export interface ModelRegistryOptions {
@@ -65,7 +66,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       map.set(key, promise);
       promise.catch(() => map.delete(key));
     }
-    return promise;
+    return awaitShared(promise);
   }
 
   function manifest(id: string): Promise<LoadedManifest> {
@@ -81,7 +82,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           promise = undefined;
         });
       }
-      return promise;
+      return awaitShared(promise);
     };
   }
 
