@@ -44,7 +44,7 @@ async function throughput(
   variant: string,
   prompts: readonly string[],
   encode: (text: string) => unknown,
-  extra: Record<string, string | number> = {},
+  baseline?: number,
 ) {
   const timing = await ctx.measure(
     () => {
@@ -63,7 +63,7 @@ async function throughput(
     throughput: Math.round(perSecond),
     unit: "prompts/s",
     prompts: prompts.length,
-    ...extra,
+    x_baseline: baseline ? Number((perSecond / baseline).toFixed(2)) : undefined,
   });
   return perSecond;
 }
@@ -101,22 +101,22 @@ export const scenario: Scenario = {
       typeof hfBaseline === "function"
         ? await throughput(ctx, "@huggingface/tokenizers 0.2.0 (hf, baseline)", prompts, hfBaseline)
         : undefined;
-    const ratio = (value: number) =>
-      baseline ? { x_baseline: Number((value / baseline).toFixed(2)) } : {};
-    const openai = await throughput(ctx, "openai (ftfy), cached", prompts, (text) =>
-      t.encode(text),
-    );
-    const hf = await throughput(ctx, "hf, cached", prompts, (text) =>
-      t.encode(text, { mode: "hf" }),
-    );
-    const cold = await throughput(ctx, "openai, no BPE cache", prompts, (text) =>
-      uncached.encode(text),
-    );
-    await throughput(ctx, "openai encodeForModel(77)", prompts, (text) => t.encodeForModel(text));
+    const ratio = (value: number) => (baseline ? (value / baseline).toFixed(1) : "?");
+    const variants: Array<[string, (text: string) => unknown]> = [
+      ["openai (ftfy), cached", (text) => t.encode(text)],
+      ["hf, cached", (text) => t.encode(text, { mode: "hf" })],
+      ["openai, no BPE cache", (text) => uncached.encode(text)],
+      ["openai encodeForModel(77)", (text) => t.encodeForModel(text)],
+    ];
+    const rates: number[] = [];
+    for (const [variant, encode] of variants) {
+      rates.push(await throughput(ctx, variant, prompts, encode, baseline));
+    }
+    const [openai, hf, cold] = rates;
     ctx.note(
       `tokenizer: openai ${Math.round(openai)} prompts/s, hf ${Math.round(hf)}, no-cache ${Math.round(cold)}` +
         (baseline
-          ? `; @huggingface/tokenizers ${Math.round(baseline)} -> openai x${ratio(openai).x_baseline}, hf x${ratio(hf).x_baseline}`
+          ? `; @huggingface/tokenizers ${Math.round(baseline)} -> openai x${ratio(openai)}, hf x${ratio(hf)}`
           : "; @huggingface/tokenizers not installed"),
     );
   },

@@ -10,6 +10,9 @@ import { mergeWithHeap } from "./bpe-heap.ts";
 import { bytesToUnicode } from "./byte-encoder.ts";
 import { createPairTable } from "./pair-table.ts";
 
+/** Longer words are not cached (they are rare, and would pin large keys in memory). */
+const MAX_CACHED_WORD = 256;
+
 export interface BpeModel {
   readonly vocab: ReadonlyMap<string, number>;
   /** id -> token string. */
@@ -109,7 +112,7 @@ export function createBpe(options: BpeOptions): BpeModel {
     const hit = cache.get(word);
     if (hit) return hit;
     const ids = encodeWordUncached(word);
-    if (cacheLimit > 0) {
+    if (cacheLimit > 0 && word.length <= MAX_CACHED_WORD) {
       if (cache.size >= cacheLimit) cache.clear();
       cache.set(word, ids);
     }
