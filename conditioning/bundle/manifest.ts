@@ -53,6 +53,10 @@ export interface GraphEntry {
   outputs: string[];
   /** Extra files the graph needs (external data), with their hashes. */
   externalData?: { file: string; bytes: number; sha256: string }[];
+  /** Text graphs: how the token-embedding table is stored ("int8": per-row int8 + scales, gathered before dequantising). */
+  tokenEmbedding?: "fp32" | "int8";
+  /** ONNX opset of the default domain (17: LayerNormalization); com.microsoft ops (MatMulNBits) when q4. */
+  opset?: number;
 }
 
 export interface QuantizationReport {

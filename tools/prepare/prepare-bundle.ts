@@ -125,6 +125,10 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       quantization: quant,
       inputs: built.inputs,
       outputs: built.outputs,
+      opset: 17,
+      ...(tower === "text"
+        ? { tokenEmbedding: quant === "fp32" ? "fp32" : (options.tokenEmbedding ?? "int8") }
+        : {}),
       ...(written.externalData ? { externalData: [written.externalData] } : {}),
     };
     graphs.push(entry);

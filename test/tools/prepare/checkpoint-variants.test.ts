@@ -163,4 +163,87 @@ describe("checkpoint naming and dtypes", () => {
     expect(err.text).toBeGreaterThan(0); // fp16 rounding is visible: the weights really were F16
     expect(err.image).toBeLessThanOrEqual(2e-2);
   });
+
+  it("SD-style text_encoder/: bare CLIPTextConfig, sharded safetensors, sibling tokenizer/ folder", async () => {
+    const root = join(tmp, "sd");
+    const enc = join(root, "text_encoder");
+    const tok = join(root, "tokenizer");
+    mkdirSync(enc, { recursive: true });
+    mkdirSync(tok, { recursive: true });
+    const full = JSON.parse(
+      readFileSync(fixturePath("models", "tiny-openai", "config.json"), "utf8"),
+    );
+    writeFileSync(
+      join(enc, "config.json"),
+      JSON.stringify({
+        ...full.text_config,
+        architectures: ["CLIPTextModelWithProjection"],
+        projection_dim: 48,
+      }),
+    );
+    const names = [...hfTensors("tiny-openai")].filter(
+      ([n]) => n.startsWith("text_model.") || n === "text_projection.weight",
+    );
+    const shards: Record<string, TensorToWrite>[] = [{}, {}];
+    const weightMap: Record<string, string> = {};
+    names.forEach(([name, t], i) => {
+      shards[i % 2][name] = { dtype: "F32", shape: t.shape, data: t.data };
+      weightMap[name] = `model-0000${(i % 2) + 1}-of-00002.safetensors`;
+    });
+    shards.forEach((tensors, i) =>
+      writeFileSync(
+        join(enc, `model-0000${i + 1}-of-00002.safetensors`),
+        serializeSafetensors(tensors),
+      ),
+    );
+    writeFileSync(
+      join(enc, "model.safetensors.index.json"),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
+    for (const f of [
+      "vocab.json",
+      "merges.txt",
+      "tokenizer_config.json",
+      "special_tokens_map.json",
+    ]) {
+      writeFileSync(join(tok, f), readFileSync(fixturePath("models", "tiny-openai", f)));
+    }
+    const out = join(tmp, "sd-bundle");
+    const { manifest } = await prepareBundle({ from: enc, out, quantization: "fp32" });
+    expect(manifest.graphs.map((x) => x.kind)).toEqual(["text"]);
+    expect(Object.keys(manifest.source.files).sort()).toEqual([
+      "config.json",
+      "model-00001-of-00002.safetensors",
+      "model-00002-of-00002.safetensors",
+    ]);
+    expect(manifest.tokenizer.files).toEqual(expect.arrayContaining(["vocab.json", "merges.txt"]));
+    const g = goldens("tiny-openai");
+    const s = await openBundleGraphWeb(loadBundle(out), "text");
+    const ids = goldenIds(g, "input_ids_pad49407");
+    const r = await s.run({ input_ids: s.tensor("int64", ids64(ids), [ids.length / 77, 77]) }, [
+      "hidden_states_2",
+      "text_embeds",
+    ]);
+    expect(
+      maxAbsDiff(
+        r.hidden_states_2.data as Float32Array,
+        goldenFloat(g, "penultimate_pre_ln_pad49407"),
+      ),
+    ).toBeLessThanOrEqual(1e-4);
+    expect(
+      maxAbsDiff(r.text_embeds.data as Float32Array, goldenFloat(g, "text_embeds")),
+    ).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("names the tensor and both shapes when the weights do not fit the config", async () => {
+    const tensors: Record<string, TensorToWrite> = {};
+    for (const [name, t] of hfTensors("tiny-openai"))
+      tensors[name] = { dtype: "F32", shape: t.shape, data: t.data };
+    const dir = writeCheckpoint("mismatch", "tiny-gelu", tensors); // tiny-gelu config, tiny-openai weights
+    await expect(
+      prepareBundle({ from: dir, out: join(tmp, "never"), quantization: "fp32" }),
+    ).rejects.toThrow(
+      /tensor text_model\.\S+ has shape \[[\d,]*64[\d,]*\], config expects \[[\d,]*96[\d,]*\]/,
+    );
+  });
 });

@@ -148,6 +148,10 @@ describe("clip-edge prepare / encode / verify / encode-image", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("quantisation report (int8 vs fp32");
     const m = JSON.parse(readFileSync(join(int8, "manifest.json"), "utf8")) as BundleManifest;
+    expect(m.graphs.map((g) => [g.kind, g.quantization, g.tokenEmbedding])).toEqual([
+      ["text", "int8", "int8"],
+      ["vision", "int8", undefined],
+    ]);
     const stored = m.quantizationReport?.int8;
     expect(stored?.prompts.length).toBeGreaterThan(4);
     expect(stored?.tokenCosineMin).toBeGreaterThan(0.99);
