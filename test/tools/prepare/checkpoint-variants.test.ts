@@ -190,12 +190,12 @@ describe("checkpoint naming and dtypes", () => {
       shards[i % 2][name] = { dtype: "F32", shape: t.shape, data: t.data };
       weightMap[name] = `model-0000${(i % 2) + 1}-of-00002.safetensors`;
     });
-    shards.forEach((tensors, i) =>
+    shards.forEach((tensors, i) => {
       writeFileSync(
         join(enc, `model-0000${i + 1}-of-00002.safetensors`),
         serializeSafetensors(tensors),
-      ),
-    );
+      );
+    });
     writeFileSync(
       join(enc, "model.safetensors.index.json"),
       JSON.stringify({ metadata: {}, weight_map: weightMap }),
