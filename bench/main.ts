@@ -3,8 +3,9 @@
  * `scenario: Scenario` (see bench/harness.ts) and append it to the list below.
  */
 import { runBench, type Scenario } from "./harness.ts";
+import { scenario as textEncoder } from "./scenarios/text-encoder.ts";
 import { scenario as tokenizer } from "./scenarios/tokenizer.ts";
 
-export const scenarios: Scenario[] = [tokenizer];
+export const scenarios: Scenario[] = [tokenizer, textEncoder];
 
 process.exitCode = await runBench(scenarios, process.argv.slice(2), process);

@@ -1,0 +1,56 @@
+import { resolve } from "node:path";
+
+/**
+ * Which models / variants / runtimes the model scenarios cover. Defaults by
+ * mode; environment overrides (the harness owns the command line):
+ *   CLIP_EDGE_BENCH_MODELS    e.g. clip-vit-l14-text,clip-vit-b32-text
+ *   CLIP_EDGE_BENCH_VARIANTS  e.g. fp32,int8,q4,q4-ext
+ *   CLIP_EDGE_BENCH_RUNTIMES  wasm-node,native,workerd
+ *   CLIP_EDGE_BENCH_RUNS      timed runs per measurement
+ *   CLIP_EDGE_BENCH_CACHE     prepared-model cache (default .cache/bench, gitignored)
+ */
+export interface BenchConfig {
+  quick: boolean;
+  cacheDir: string;
+  models: string[];
+  variants: string[];
+  /** Lever variants, measured with onnxruntime-web only. */
+  experiments: string[];
+  runtimes: string[];
+  warmup: number;
+  runs: number;
+  tokens: number[];
+  batches: number[];
+  batchTokens: number;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 3 : 15);
+  const variants = list(env.CLIP_EDGE_BENCH_VARIANTS);
+  return {
+    quick,
+    cacheDir: resolve(env.CLIP_EDGE_BENCH_CACHE ?? ".cache/bench"),
+    models:
+      list(env.CLIP_EDGE_BENCH_MODELS) ??
+      (quick ? ["clip-vit-b32-text"] : ["clip-vit-l14-text", "clip-vit-b32-text"]),
+    variants: variants ?? (quick ? ["int8"] : ["fp32", "int8", "q4"]),
+    experiments:
+      list(env.CLIP_EDGE_BENCH_EXPERIMENTS) ??
+      (quick || variants
+        ? []
+        : ["q4-ext", "int8-ext", "q4-embeds-ext", "q4-acc4", "int8-dq", "mixed-q4mlp"]),
+    runtimes: list(env.CLIP_EDGE_BENCH_RUNTIMES) ?? ["native", "wasm-node", "workerd"],
+    warmup: quick ? 1 : 3,
+    runs,
+    tokens: [8, 25, 77],
+    batches: quick ? [1, 8] : [1, 8, 32],
+    batchTokens: 25,
+  };
+}

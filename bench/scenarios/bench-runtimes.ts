@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import type {
+  AdaptedSession,
+  OrtModuleLike,
+  OrtSessionLike,
+} from "../../tools/runtime/adapt-session.ts";
+import { adaptOrtSession } from "../../tools/runtime/adapt-session.ts";
+import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
+import type { PreparedModel } from "../synthetic/model-cache.ts";
+import { filePath } from "../synthetic/model-cache.ts";
+
+export type BenchRuntime = "wasm-node" | "native";
+
+/** Session knobs measured as levers (names as in the bench's `config` key). */
+export interface SessionConfig {
+  /** ORT CPU arena (default off, as in the worker). */
+  arena?: boolean;
+  /** Session config entries (onnxruntime-web `extra.session`). */
+  extraSession?: Record<string, string>;
+  /** Drop the JS copy of the model bytes after session creation (default true). */
+  releaseBytes?: boolean;
+}
+
+export interface LoadedSession {
+  session: AdaptedSession;
+  /** ms reading the graph (+ external data) from disk. */
+  readMs: number;
+  /** ms creating the session (first one includes WASM runtime start-up). */
+  createMs: number;
+  /** Bytes of model data held in JS until `dropBytes()`. */
+  heldBytes: number;
+  dropBytes(): void;
+}
+
+/**
+ * Loads a prepared model into onnxruntime-web (WASM, one thread, in this Node
+ * process) or onnxruntime-node (one intra-op and one inter-op thread).
+ */
+export async function loadSession(
+  runtime: BenchRuntime,
+  prepared: PreparedModel,
+  config: SessionConfig = {},
+): Promise<LoadedSession> {
+  const graphPath = filePath(prepared, prepared.graph);
+  if (runtime === "native") {
+    const t0 = performance.now();
+    const session = await createOrtNodeSession(graphPath, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      enableCpuMemArena: config.arena ?? false,
+      label: `${prepared.model}/${prepared.variant}`,
+    });
+    return {
+      session,
+      readMs: 0,
+      createMs: performance.now() - t0,
+      heldBytes: 0,
+      dropBytes() {},
+    };
+  }
+  const t0 = performance.now();
+  // readFileSync's Buffer is a Uint8Array: no extra copy.
+  let bytes: Uint8Array | undefined = readFileSync(graphPath);
+  let external: { path: string; data: Uint8Array }[] | undefined = prepared.externalData
+    ? [
+        {
+          path: prepared.externalData,
+          data: readFileSync(filePath(prepared, prepared.externalData)) as Uint8Array,
+        },
+      ]
+    : undefined;
+  const heldBytes = bytes.byteLength + (external?.[0].data.byteLength ?? 0);
+  const t1 = performance.now();
+  const ort = await import("onnxruntime-web");
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = "error";
+  const raw = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+    enableCpuMemArena: config.arena ?? false,
+    logSeverityLevel: 3,
+    ...(external ? { externalData: external } : {}),
+    ...(config.extraSession ? { extra: { session: config.extraSession } } : {}),
+  });
+  const t2 = performance.now();
+  const session = adaptOrtSession(
+    ort as unknown as OrtModuleLike,
+    raw as unknown as OrtSessionLike,
+    `${prepared.model}/${prepared.variant} (onnxruntime-web)`,
+  );
+  return {
+    session,
+    readMs: t1 - t0,
+    createMs: t2 - t1,
+    heldBytes,
+    dropBytes() {
+      bytes = undefined;
+      external = undefined;
+    },
+  };
+}

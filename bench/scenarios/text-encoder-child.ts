@@ -1,0 +1,167 @@
+/**
+ * Child process of the text-encoder scenario: one runtime, one prepared model,
+ * a fresh process (onnxruntime-web's WASM heap never shrinks, so memory is
+ * only attributable per process). Prints one JSON record per line.
+ * Run as: node --expose-gc --import tsx bench/scenarios/text-encoder-child.ts '<json>'
+ */
+
+import { createEmbeddingRows } from "../experiments/embedding-rows.ts";
+import type { BenchResult } from "../harness.ts";
+import { summarize } from "../harness.ts";
+import type { PreparedModel } from "../synthetic/model-cache.ts";
+import { filePath } from "../synthetic/model-cache.ts";
+import { type BenchRuntime, loadSession, type SessionConfig } from "./bench-runtimes.ts";
+import { promptIds } from "./prompt-ids.ts";
+import { round, toMb } from "./stats.ts";
+import { installWasmMemoryProbe } from "./wasm-memory-probe.ts";
+
+export interface TextChildArgs {
+  runtime: BenchRuntime;
+  prepared: PreparedModel;
+  /** Label of the session config (lever experiments), "default" otherwise. */
+  config: string;
+  session: SessionConfig;
+  warmup: number;
+  runs: number;
+  tokens: number[];
+  batches: number[];
+  batchTokens: number;
+  maxPositions: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+function jsBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+async function main(args: TextChildArgs): Promise<void> {
+  const records: BenchResult[] = [];
+  const emit = (r: Omit<BenchResult, "model" | "variant" | "runtime">) =>
+    records.push(<BenchResult>{
+      ...r,
+      model: args.prepared.model,
+      variant: args.prepared.variant,
+      runtime: args.runtime,
+      ...(args.config !== "default" ? { config: args.config } : {}),
+    });
+  const wasm = args.runtime !== "native";
+  gc();
+  const base = { js: jsBytes(), rss: process.memoryUsage().rss };
+  const probe = wasm ? installWasmMemoryProbe() : undefined;
+  const loaded = await loadSession(args.runtime, args.prepared, args.session);
+  probe?.uninstall();
+  gc();
+  const afterLoad = { js: jsBytes() - base.js, wasm: probe?.bytes() ?? 0 };
+  if (args.session.releaseBytes ?? true) loaded.dropBytes();
+  // ArrayBuffer backing stores are freed after a turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gc();
+  const afterRelease = jsBytes() - base.js;
+  let peakJs = afterRelease;
+  let peakRss = process.memoryUsage().rss - base.rss;
+  const sample = () => {
+    gc();
+    peakJs = Math.max(peakJs, jsBytes() - base.js);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss - base.rss);
+  };
+  const { session } = loaded;
+  const rows = args.prepared.embeddings
+    ? createEmbeddingRows(
+        filePath(args.prepared, args.prepared.embeddings.table),
+        filePath(args.prepared, args.prepared.embeddings.scales),
+        args.prepared.embeddings.width,
+      )
+    : undefined;
+  const encode = async (ids: BigInt64Array, dims: number[], fetches: string[]) => {
+    const feeds: Parameters<typeof session.run>[0] = {
+      input_ids: session.tensor("int64", ids, dims),
+    };
+    if (rows) {
+      feeds.inputs_embeds = session.tensor("float32", rows.gather(ids), [
+        ...dims,
+        args.prepared.embeddings!.width,
+      ]);
+    }
+    return session.run(feeds, fetches);
+  };
+  const time = async (ids: BigInt64Array, dims: number[], fetches: string[]) => {
+    for (let i = 0; i < args.warmup; i++) await encode(ids, dims, fetches);
+    const samples: number[] = [];
+    for (let i = 0; i < args.runs; i++) {
+      const t0 = performance.now();
+      const out = await encode(ids, dims, fetches);
+      samples.push(performance.now() - t0);
+      sample();
+      if (!out) throw new Error("no output");
+    }
+    const s = summarize(samples);
+    return { median_ms: round(s.median_ms), p95_ms: round(s.p95_ms), runs: s.runs };
+  };
+  const pooled = [
+    "pooled",
+    ...(session.outputNames.includes("text_embeds") ? ["text_embeds"] : []),
+  ];
+  const P = args.maxPositions;
+  for (const tokens of args.tokens) {
+    const t = await time(promptIds(1, tokens, tokens), [1, tokens], pooled);
+    emit({ scenario: "text-pooled", tokens, seq: tokens, ...t });
+  }
+  const small = Math.min(...args.tokens);
+  const padded = await time(promptIds(1, small, P), [1, P], pooled);
+  emit({ scenario: "text-pooled-padded", tokens: small, seq: P, ...padded });
+  const full = await time(promptIds(1, P, P), [1, P], ["last_hidden_state"]);
+  emit({ scenario: "text-full", tokens: P, seq: P, ...full });
+  for (const batch of args.batches) {
+    const n = args.batchTokens;
+    const t = await time(promptIds(batch, n, n), [batch, n], pooled);
+    emit({
+      scenario: "text-batch",
+      batch,
+      tokens: n,
+      ...t,
+      throughput: round((batch * 1000) / t.median_ms, 1),
+      unit: "prompts/s",
+    });
+  }
+  rows?.close();
+  sample();
+  const peakWasm = probe?.bytes() ?? 0;
+  const modelBytes =
+    args.prepared.graphBytes + args.prepared.externalBytes + args.prepared.embeddingBytes;
+  const peaks = wasm
+    ? {
+        peak_wasm_mb: toMb(peakWasm),
+        peak_js_mb: toMb(peakJs),
+        peak_total_mb: toMb(peakWasm + peakJs),
+      }
+    : { peak_rss_delta_mb: toMb(peakRss) };
+  records.unshift({
+    scenario: "cold-start",
+    model: args.prepared.model,
+    variant: args.prepared.variant,
+    runtime: args.runtime,
+    ...(args.config !== "default" ? { config: args.config } : {}),
+    median_ms: round(loaded.readMs + loaded.createMs),
+    p95_ms: round(loaded.readMs + loaded.createMs),
+    runs: 1,
+    read_ms: round(loaded.readMs),
+    create_ms: round(loaded.createMs),
+    model_mb: toMb(modelBytes),
+    ...(wasm
+      ? {
+          wasm_after_load_mb: toMb(afterLoad.wasm),
+          js_after_load_mb: toMb(afterLoad.js),
+          js_after_release_mb: toMb(afterRelease),
+        }
+      : {}),
+  });
+  for (const r of records) process.stdout.write(`${JSON.stringify({ ...r, ...peaks })}\n`);
+  await session.release();
+}
+
+main(JSON.parse(process.argv[2]) as TextChildArgs).catch((error) => {
+  process.stderr.write(`${(error as Error)?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+import { fileURLToPath } from "node:url";
+import type { BenchContext, BenchResult, Scenario } from "../harness.ts";
+import { createModelCache, type PreparedModel } from "../synthetic/model-cache.ts";
+import { modelSpec } from "../synthetic/model-specs.ts";
+import { variantSpec } from "../synthetic/variants.ts";
+import { benchConfig } from "./bench-config.ts";
+import type { BenchRuntime } from "./bench-runtimes.ts";
+import { runChild } from "./child-process.ts";
+import { quantReport } from "./quant-report-native.ts";
+import { round } from "./stats.ts";
+import type { TextChildArgs } from "./text-encoder-child.ts";
+
+const CHILD = fileURLToPath(new URL("./text-encoder-child.ts", import.meta.url));
+
+/** Same measurement on another runtime: same scenario, model, variant, tokens, batch, config. */
+function key(r: BenchResult): string {
+  return [r.scenario, r.model, r.variant, r.tokens, r.seq, r.batch, r.config].join("|");
+}
+
+/**
+ * Text encoder latency, throughput, memory and cold start on real-size
+ * synthetic CLIP text towers: onnxruntime-web (WASM, 1 thread) in Node vs
+ * onnxruntime-node (1 thread) on the same graph, each in a fresh process.
+ */
+export const scenario: Scenario = {
+  name: "text-encoder",
+  description:
+    "CLIP text towers (synthetic, real size): pooled 8/25/77 tokens, full 77xW, batch 1/8/32, memory, cold start; WASM vs native",
+  async run(ctx: BenchContext) {
+    const cfg = benchConfig(ctx.quick);
+    const cache = createModelCache({ dir: cfg.cacheDir, log: (l) => ctx.note(l) });
+    for (const modelId of cfg.models) {
+      const spec = modelSpec(modelId);
+      if (spec.kind !== "text") continue;
+      const reference = cache.ensure(spec, variantSpec("fp32"));
+      const plan: { variant: string; runtimes: BenchRuntime[] }[] = [
+        ...cfg.variants.map((variant) => ({
+          variant,
+          runtimes: cfg.runtimes.filter(
+            (r): r is BenchRuntime => r === "native" || r === "wasm-node",
+          ),
+        })),
+        ...cfg.experiments.map((variant) => ({
+          variant,
+          runtimes: cfg.runtimes.includes("wasm-node") ? (["wasm-node"] as BenchRuntime[]) : [],
+        })),
+      ];
+      for (const { variant, runtimes } of plan) {
+        const v = variantSpec(variant);
+        const prepared = cache.ensure(spec, v);
+        if (v.quantization !== "fp32" && !v.embeddingsOutside && !prepared.report) {
+          cache.saveReport(
+            prepared,
+            await quantReport(reference, prepared, spec.config.maxPositions),
+          );
+        }
+        const native = new Map<string, number>();
+        for (const runtime of runtimes) {
+          const records = await measureText(prepared, runtime, cfg, spec.config.maxPositions);
+          for (const r of records) {
+            if (runtime === "native") native.set(key(r), r.median_ms);
+            const base = native.get(key(r));
+            if (runtime !== "native" && base && r.scenario !== "cold-start") {
+              r.ratio_vs_native = round(r.median_ms / base, 2);
+            }
+            if (r.scenario === "cold-start" && prepared.report) {
+              r.token_cosine_min = round(prepared.report.tokenCosineMin, 5);
+              r.token_cosine_mean = round(prepared.report.tokenCosineMean, 5);
+            }
+            if (v.experiment) r.lever = v.experiment;
+            ctx.report(r);
+          }
+        }
+      }
+    }
+  },
+};
+
+function measureText(
+  prepared: PreparedModel,
+  runtime: BenchRuntime,
+  cfg: ReturnType<typeof benchConfig>,
+  maxPositions: number,
+): Promise<BenchResult[]> {
+  const args: TextChildArgs = {
+    runtime,
+    prepared,
+    config: "default",
+    session: {},
+    warmup: cfg.warmup,
+    runs: cfg.runs,
+    tokens: cfg.tokens,
+    batches: cfg.batches,
+    batchTokens: cfg.batchTokens,
+    maxPositions,
+  };
+  return runChild<BenchResult>(CHILD, args, { timeoutMs: 30 * 60_000 });
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { QuantizationReport } from "../../conditioning/bundle/manifest.ts";
+import { writeModelFile } from "../../tools/onnx/write-model.ts";
+import { quantizeInt8PerRow } from "../../tools/prepare/quantize-weights.ts";
+import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
+import type { ModelSpec } from "./model-specs.ts";
+import { synthTextWeights, synthVisionWeights } from "./synthetic-weights.ts";
+import { buildVariantGraph, type VariantSpec } from "./variants.ts";
+
+/** Bump when the generator or the graph builders change what a cached model contains. */
+export const GENERATOR_VERSION = 1;
+
+export interface PreparedModel {
+  model: string;
+  variant: string;
+  dir: string;
+  /** The .onnx file. */
+  graph: string;
+  /** `<graph>.data` when initializers are external. */
+  externalData?: string;
+  /** int8 token table [V, W] + fp32 per-row scales [V] when embeddings live outside the graph. */
+  embeddings?: { table: string; scales: string; width: number };
+  graphBytes: number;
+  externalBytes: number;
+  embeddingBytes: number;
+  buildMs: number;
+  report?: QuantizationReport;
+}
+
+export interface ModelCache {
+  /** Builds (once) and returns the variant's files. */
+  ensure(spec: ModelSpec, variant: VariantSpec): PreparedModel;
+  /** Stores the quantisation report beside the variant. */
+  saveReport(prepared: PreparedModel, report: QuantizationReport): void;
+}
+
+export interface ModelCacheOptions {
+  dir: string;
+  log?: (line: string) => void;
+}
+
+export function createModelCache(options: ModelCacheOptions): ModelCache {
+  const log = options.log ?? (() => {});
+  const weights = new Map<string, TextTowerWeights | VisionTowerWeights>();
+  const weightsOf = (spec: ModelSpec) => {
+    let w = weights.get(spec.id);
+    if (!w) {
+      w =
+        spec.kind === "text"
+          ? synthTextWeights(spec.config, spec.projectionDim)
+          : synthVisionWeights(spec.config, spec.projectionDim);
+      weights.clear(); // one model's weights at a time (CLIP-L fp32 is ~500 MB)
+      weights.set(spec.id, w);
+    }
+    return w;
+  };
+
+  function ensure(spec: ModelSpec, variant: VariantSpec): PreparedModel {
+    const dir = join(options.dir, spec.id, variant.id);
+    const metaPath = join(dir, "meta.json");
+    if (existsSync(metaPath)) {
+      const meta = JSON.parse(readFileSync(metaPath, "utf8")) as PreparedModel & {
+        version: number;
+      };
+      if (meta.version === GENERATOR_VERSION) return { ...meta, dir };
+    }
+    log(`generating ${spec.id} ${variant.id} in ${dir}`);
+    const t0 = performance.now();
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const w = weightsOf(spec);
+    const model = buildVariantGraph(spec, w, variant);
+    const written = writeModelFile(join(tmp, "model.onnx"), model, {
+      externalDataThreshold: variant.externalData ? 1024 : undefined,
+    });
+    let embeddingBytes = 0;
+    let embeddings: PreparedModel["embeddings"];
+    if (variant.embeddingsOutside && spec.kind === "text") {
+      const { vocabSize, hiddenSize } = spec.config;
+      const q = quantizeInt8PerRow((w as TextTowerWeights).tokenEmbedding, vocabSize, hiddenSize);
+      writeFileSync(join(tmp, "embeddings.i8"), q.data);
+      writeFileSync(join(tmp, "embeddings.scales.f32"), new Uint8Array(q.scales.buffer));
+      embeddingBytes = q.data.byteLength + q.scales.byteLength;
+      embeddings = { table: "embeddings.i8", scales: "embeddings.scales.f32", width: hiddenSize };
+    }
+    const meta = {
+      version: GENERATOR_VERSION,
+      model: spec.id,
+      variant: variant.id,
+      graph: "model.onnx",
+      ...(written.externalData ? { externalData: written.externalData.file } : {}),
+      ...(embeddings ? { embeddings } : {}),
+      graphBytes: written.bytes,
+      externalBytes: written.externalData?.bytes ?? 0,
+      embeddingBytes,
+      buildMs: performance.now() - t0,
+    };
+    writeFileSync(join(tmp, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(options.dir, spec.id), { recursive: true });
+    renameSync(tmp, dir);
+    return { ...meta, dir };
+  }
+
+  function saveReport(prepared: PreparedModel, report: QuantizationReport) {
+    const metaPath = join(prepared.dir, "meta.json");
+    const meta = JSON.parse(readFileSync(metaPath, "utf8"));
+    writeFileSync(metaPath, `${JSON.stringify({ ...meta, report }, null, 2)}\n`);
+    prepared.report = report;
+  }
+
+  return { ensure, saveReport };
+}
+
+export function filePath(prepared: PreparedModel, file: string): string {
+  return join(prepared.dir, file);
+}

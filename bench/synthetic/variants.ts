@@ -1,0 +1,84 @@
+import type { Quantization } from "../../conditioning/bundle/manifest.ts";
+import type { ModelDef } from "../../tools/onnx/onnx-proto.ts";
+import { buildTextGraph } from "../../tools/prepare/text-graph.ts";
+import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
+import { buildVisionGraph } from "../../tools/prepare/vision-graph.ts";
+import { type LinearKind, linearFor, mixedLinear } from "../experiments/linear-variants.ts";
+import {
+  buildTextGraphVariant,
+  type EmbeddingPlacement,
+} from "../experiments/text-graph-variant.ts";
+import type { ModelSpec } from "./model-specs.ts";
+
+/**
+ * A prepared form of a bench model. The three production variants are built
+ * by the prepare step's own graph builders (tools/prepare); the others are
+ * lever experiments (bench/experiments).
+ */
+export interface VariantSpec {
+  id: string;
+  /** Quantisation family for the report (its fp32 reference is variant "fp32"). */
+  quantization: Quantization;
+  /** Move initializers >= 1 KiB to `<file>.data` (ONNX external data). */
+  externalData?: boolean;
+  /** Token embeddings are fed as `inputs_embeds` (table stored beside the graph). */
+  embeddingsOutside?: boolean;
+  experiment?: string;
+}
+
+export const PRODUCTION_VARIANTS: VariantSpec[] = [
+  { id: "fp32", quantization: "fp32" },
+  { id: "int8", quantization: "int8" },
+  { id: "q4", quantization: "q4" },
+];
+
+export const EXPERIMENT_VARIANTS: VariantSpec[] = [
+  { id: "q4-ext", quantization: "q4", externalData: true, experiment: "external data" },
+  { id: "int8-ext", quantization: "int8", externalData: true, experiment: "external data" },
+  {
+    id: "q4-embeds-ext",
+    quantization: "q4",
+    externalData: true,
+    embeddingsOutside: true,
+    experiment: "token table outside the graph (int8 rows read by row) + external data",
+  },
+  { id: "q4-acc4", quantization: "q4", experiment: "MatMulNBits accuracy_level 4" },
+  { id: "int8-dq", quantization: "int8", experiment: "DequantizeLinear -> fp32 MatMul" },
+  { id: "mixed-q4mlp", quantization: "q4", experiment: "4-bit MLP, int8 attention" },
+];
+
+export const ALL_VARIANTS = [...PRODUCTION_VARIANTS, ...EXPERIMENT_VARIANTS];
+
+export function variantSpec(id: string): VariantSpec {
+  const v = ALL_VARIANTS.find((x) => x.id === id);
+  if (!v) throw new Error(`unknown variant ${id} (known: ${ALL_VARIANTS.map((x) => x.id)})`);
+  return v;
+}
+
+const LINEAR_OF: Record<string, { attn: LinearKind; mlp: LinearKind }> = {
+  "q4-acc4": { attn: "q4-acc4", mlp: "q4-acc4" },
+  "int8-dq": { attn: "int8-dq", mlp: "int8-dq" },
+  "mixed-q4mlp": { attn: "int8", mlp: "q4" },
+  "q4-embeds-ext": { attn: "q4", mlp: "q4" },
+};
+
+export function buildVariantGraph(
+  spec: ModelSpec,
+  weights: TextTowerWeights | VisionTowerWeights,
+  variant: VariantSpec,
+): ModelDef {
+  if (spec.kind === "vision") {
+    return buildVisionGraph(spec.config, weights as VisionTowerWeights, {
+      quantization: variant.quantization,
+    }).model;
+  }
+  const w = weights as TextTowerWeights;
+  const custom = LINEAR_OF[variant.id];
+  if (!custom) {
+    return buildTextGraph(spec.config, w, { quantization: variant.quantization }).model;
+  }
+  const embedding: EmbeddingPlacement = variant.embeddingsOutside ? "outside" : "int8-gather";
+  const linear =
+    custom.attn === custom.mlp ? linearFor(custom.attn) : mixedLinear(custom.attn, custom.mlp);
+  return buildTextGraphVariant(spec.config, w, { linear, embedding, label: variant.id }).model;
+}
