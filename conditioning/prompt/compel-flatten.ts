@@ -1,4 +1,3 @@
-import { makeSwap } from "./compel-grammar.ts";
 import {
   type CompelConjunction,
   type CompelFragment,
@@ -9,6 +8,7 @@ import {
   reprFloats,
   reprNode,
 } from "./compel-nodes.ts";
+import { makeSwap } from "./compel-operators.ts";
 
 /** `[text, weight]` pairs: what compel feeds its embeddings provider for one prompt. */
 export type CompelPairs = [string, number][];

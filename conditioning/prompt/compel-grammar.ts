@@ -3,13 +3,17 @@ import {
   type CompelConjunction,
   type CompelNode,
   CompelParseError,
-  type CompelSwap,
   makeFragment,
-  type OptionValue,
   pyFloatRepr,
-  reprFloats,
-  reprPrompts,
 } from "./compel-nodes.ts";
+import {
+  dictOf,
+  makeBlend,
+  makeConjunction,
+  makeSwap,
+  type OptionGroup,
+  unquote,
+} from "./compel-operators.ts";
 import { isPyWhitespace, pyFloat, pyRepr } from "./py-text.ts";
 
 /**
@@ -32,7 +36,6 @@ interface Match<T> {
   value: T;
 }
 type Result<T> = Match<T> | null;
-type OptionGroup = OptionValue[];
 type WeightOp = string | number;
 
 const PLUS_BASE = 1.1;
@@ -41,21 +44,6 @@ const MINUS_BASE = 0.9;
 function isPyStripEmpty(text: string): boolean {
   for (const ch of text) if (!isPyWhitespace(ch)) return false;
   return true;
-}
-
-/** QuotedString(quote_char='"', esc_quote='\\"') unquoting: whitespace escapes, then `\"`. */
-function unquote(raw: string): string {
-  const ws: Record<string, string> = { t: "\t", n: "\n", f: "\f", r: "\r" };
-  return raw.replace(/\\([tnfr])/g, (_m, c: string) => ws[c]).replaceAll('\\"', '"');
-}
-
-function pyFloatOrThrow(value: OptionValue): number {
-  if (typeof value === "number") return value;
-  const parsed = pyFloat(value);
-  if (parsed === undefined) {
-    throw new CompelParseError("ValueError", `could not convert string to float: ${pyRepr(value)}`);
-  }
-  return parsed;
 }
 
 export class CompelGrammar {
@@ -353,44 +341,12 @@ export class CompelGrammar {
 
   blend(p: number): Result<CompelBlend> {
     const m = this.multi(p, [".blend"]);
-    if (!m) return null;
-    let raw = m.value.groups;
-    let normalizeWeights = true;
-    if (raw.length > 0 && raw[raw.length - 1][0] === "no_normalize") {
-      normalizeWeights = false;
-      raw = raw.slice(0, -1);
-    }
-    let weights = raw.map((g) => pyFloatOrThrow(g[0]));
-    const prompts = m.value.prompts;
-    if (weights.length === 0) weights = prompts.map(() => 1.0);
-    if (prompts.length !== weights.length) {
-      throw new CompelParseError(
-        "ParsingException",
-        `while parsing Blend: mismatched prompts/weights counts ${reprPrompts(prompts)}, ${reprFloats(weights)}`,
-      );
-    }
-    if (prompts.some((prompt) => prompt.some((node) => node.type === "swap"))) {
-      throw new CompelParseError(
-        "ParsingException",
-        "while parsing Blend: sorry, you cannot do .swap() as part of a Blend",
-      );
-    }
-    return { end: m.end, value: { type: "blend", prompts, weights, normalizeWeights } };
+    return m ? { end: m.end, value: makeBlend(m.value.prompts, m.value.groups) } : null;
   }
 
   explicitConjunction(p: number): Result<CompelConjunction> {
     const m = this.multi(p, [".and", ".add"]);
-    if (!m) return null;
-    const prompts = m.value.prompts;
-    let weights = m.value.groups.map((g) => pyFloatOrThrow(g[0]));
-    if (weights.length === 0) weights = prompts.map(() => 1.0);
-    if (weights.length !== prompts.length) {
-      throw new CompelParseError(
-        "ParsingException",
-        `while parsing Conjunction: mismatched parts/weights counts ${reprPrompts(prompts)}, ${reprFloats(weights)}`,
-      );
-    }
-    return { end: m.end, value: { type: "conjunction", prompts, weights } };
+    return m ? { end: m.end, value: makeConjunction(m.value.prompts, m.value.groups) } : null;
   }
 
   /** `conjunction = explicit_conjunction | implicit_conjunction` (parse_string without parse_all). */
@@ -434,44 +390,4 @@ export class CompelGrammar {
     }
     return value.length > 0 ? { end: pos, value } : null;
   }
-}
-
-/** pp.Dict over option groups: `key=value` -> value, a lone token -> "". */
-function dictOf(groups: OptionGroup[]): Record<string, OptionValue> {
-  const dict: Record<string, OptionValue> = {};
-  for (const g of groups) dict[String(g[0])] = g.length === 1 ? "" : g[1];
-  return dict;
-}
-
-/** compel CrossAttentionControlSubstitute.__init__: defaults, shape_freedom, then the options. */
-export function makeSwap(
-  original: CompelNode[],
-  edited: CompelNode[],
-  options: Record<string, OptionValue>,
-): CompelSwap {
-  const merged: Record<string, OptionValue> = {
-    s_start: 0.0,
-    s_end: 0.0,
-    t_start: 0.2,
-    t_end: 1.0,
-  };
-  const rest = { ...options };
-  if ("shape_freedom" in rest) {
-    const freedom = rest.shape_freedom;
-    delete rest.shape_freedom;
-    if (typeof freedom !== "number") {
-      throw new CompelParseError(
-        "TypeError",
-        "unsupported operand type(s) for ** or pow(): 'str' and 'float'",
-      );
-    }
-    merged.s_end = 1.0 - freedom ** (1 / 3);
-  }
-  Object.assign(merged, rest);
-  return {
-    type: "swap",
-    original: original.length > 0 ? original : [makeFragment("", 1)],
-    edited: edited.length > 0 ? edited : [makeFragment("", 1)],
-    options: merged,
-  };
 }
