@@ -87,15 +87,24 @@ function mergePair(line: string, index: number, name: string): [string, string] 
  * `#version` header; every following non-empty line is one merge, rank = line index - 1.
  */
 export function parseMerges(content: FileContent, name = "merges.txt"): Array<[string, string]> {
-  const lines = text(content)
-    .replace(/^\s+|\s+$/g, "")
-    .split("\n");
-  const start = lines[0]?.startsWith("#version") ? 1 : 0;
+  const source = text(content).trim();
   const merges: Array<[string, string]> = [];
-  for (let i = start; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, "");
-    if (line.length === 0) continue;
-    merges.push(mergePair(line, i, name));
+  let start = 0;
+  let index = 0;
+  while (start <= source.length) {
+    let end = source.indexOf("\n", start);
+    if (end < 0) end = source.length;
+    let line = source.slice(start, end);
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (!(index === 0 && line.startsWith("#version")) && line.length > 0) {
+      const space = line.indexOf(" ");
+      if (space <= 0 || space === line.length - 1 || line.indexOf(" ", space + 1) >= 0) {
+        mergePair(line, index, name); // throws with the line number
+      }
+      merges.push([line.slice(0, space), line.slice(space + 1)]);
+    }
+    index++;
+    start = end + 1;
   }
   return merges;
 }
