@@ -1,11 +1,13 @@
 import type { TensorFactory } from "../encoder/session.ts";
 import { ClipEdgeError } from "../errors.ts";
+import { maskedVariants, weighChunk } from "./chunk-weighting.ts";
 import { hiddenStateOutput } from "./clip-skip.ts";
 import { defaultPromptParsers } from "./default-parsers.ts";
 import { exportedHiddenStates, runSequences, type SequenceInput } from "./encoder-runner.ts";
-import { type PromptParsers, promptFragments } from "./fragments.ts";
+import { type PromptParsers, promptStructure } from "./fragments.ts";
 import { getPreset, type Preset } from "./presets.ts";
 import { type NormalisedRequest, normaliseRequest } from "./request.ts";
+import { blendTensors, concatFeatures, concatRows, stack, zerosLike } from "./tensor-ops.ts";
 import {
   buildTokenChunks,
   emptyChunk,
@@ -19,21 +21,14 @@ import type {
   FloatTensor,
   PromptReport,
 } from "./types.ts";
-import {
-  allOnes,
-  compelBlend,
-  compelLerpWeight,
-  weightA1111,
-  weightLerpFromEmpty,
-  weightMultiply,
-} from "./weighting.ts";
+import { weightLerpFromEmpty } from "./weighting.ts";
 
 export interface ConditionerOptions {
   preset: string | Preset;
   /** One per preset encoder, in the preset's order (sdxl: CLIP-L, then bigG). */
   encoders: EncoderBinding[];
   tensorFactory: TensorFactory;
-  /** Prompt parsers for weighted syntaxes (default: conditioning/prompt's a1111, comfy). */
+  /** Prompt parsers per syntax; default: conditioning/prompt's A1111, ComfyUI and Compel. */
   parsers?: PromptParsers;
   /** Largest batch per session.run (default 16). */
   maxBatch?: number;
@@ -44,11 +39,23 @@ export interface Conditioner {
   encode(request: ConditioningRequest): Promise<ConditioningResult>;
 }
 
+/** One conjunction part: its blend members, each tokenised per encoder. */
+interface ItemPart {
+  weight: number;
+  memberWeights: number[];
+  normalize: boolean;
+  /** [member][encoder], chunks padded to `chunkCount` with empty-prompt chunks. */
+  members: TokenizedPrompt[][];
+  chunkCount: number;
+}
+
 interface Item {
   text: string;
-  tokenized: TokenizedPrompt[]; // per encoder
-  /** Chunks of the prompt itself, before padding to the request's chunk count. */
+  parts: ItemPart[];
+  /** Chunks of the prompt itself (sum over parts), before padding to the request's count. */
   ownChunks: number;
+  /** Empty-prompt chunks appended so every item has the request's chunk count. */
+  trailing: number;
 }
 
 export function createConditioner(options: ConditionerOptions): Conditioner {
@@ -73,16 +80,29 @@ async function encode(
   req: NormalisedRequest,
 ): Promise<ConditioningResult> {
   const { encoders } = options;
+  const empty = (e: number) => emptyChunk(preset.encoders[e].padId, preset.maxLength);
   const tokenize = (text: string): Item => {
-    const fragments = promptFragments(text, req.syntax, parsers, req.longPrompt);
-    const tokenized = encoders.map((enc, e) =>
-      buildTokenChunks(fragments, enc.tokenizer, {
-        mode: req.longPrompt,
-        padId: preset.encoders[e].padId,
-        maxLength: preset.maxLength,
-      }),
-    );
-    return { text, tokenized, ownChunks: tokenized[0].chunks.length };
+    const structure = promptStructure(text, req.syntax, parsers, req.longPrompt);
+    const parts = structure.parts.map((part): ItemPart => {
+      const members = part.members.map((fragments) =>
+        encoders.map((enc, e) =>
+          buildTokenChunks(fragments, enc.tokenizer, {
+            mode: req.longPrompt,
+            padId: preset.encoders[e].padId,
+            maxLength: preset.maxLength,
+          }),
+        ),
+      );
+      const chunkCount = Math.max(...members.flat().map((t) => t.chunks.length));
+      for (const member of members) {
+        member.forEach((t, e) => {
+          while (t.chunks.length < chunkCount) t.chunks.push(empty(e));
+        });
+      }
+      return { ...part, members, chunkCount };
+    });
+    const ownChunks = parts.reduce((a, p) => a + p.chunkCount, 0);
+    return { text, parts, ownChunks, trailing: 0 };
   };
   const positives = req.prompts.map(tokenize);
   // Negative texts: null = zeros (sdxl force_zeros) or absent (flux / no guidance).
@@ -91,14 +111,8 @@ async function encode(
     req.guidance && !zeroNegatives && (req.negativeGiven || !preset.negativeOnlyWhenGiven);
   const negatives = encodeNegatives ? req.negatives.map((n) => tokenize(n ?? "")) : [];
   const items = [...positives, ...negatives];
-  const chunkCount = Math.max(...items.flatMap((it) => it.tokenized.map((t) => t.chunks.length)));
-  for (const it of items) {
-    it.tokenized.forEach((t, e) => {
-      while (t.chunks.length < chunkCount) {
-        t.chunks.push(emptyChunk(preset.encoders[e].padId, preset.maxLength));
-      }
-    });
-  }
+  const chunkCount = Math.max(...items.map((it) => it.ownChunks));
+  for (const it of items) it.trailing = chunkCount - it.ownChunks;
 
   const perEncoderHidden: Float32Array[][] = []; // [encoder][item] -> [77*n, W]
   const widths: number[] = [];
@@ -106,55 +120,73 @@ async function encode(
   for (let e = 0; e < encoders.length; e++) {
     const enc = encoders[e];
     const rule = preset.encoders[e].hiddenStates;
-    const wantsPooled = preset.pooled?.encoder === e;
+    const pooledOut = preset.pooled?.encoder === e ? preset.pooled.output : null;
     const k =
       enc.manifest?.architecture.text?.exportedHiddenStates ?? exportedHiddenStates(enc.session);
     const posOut = rule ? hiddenStateOutput(rule, req.clipSkip, k, enc.id) : null;
     const negOut = rule
       ? hiddenStateOutput(rule, req.clipSkipNegative ? req.clipSkip : 0, k, enc.id)
       : null;
-    const fetches = [
-      ...new Set([posOut, negOut, wantsPooled ? preset.pooled!.output : null]),
-    ].filter((f): f is string => f !== null);
+    const fetches = [...new Set([posOut, negOut, pooledOut])].filter(
+      (f): f is string => f !== null,
+    );
     const sequences: SequenceInput[] = [];
     const add = (s: SequenceInput) => sequences.push(s) - 1;
-    const padId = preset.encoders[e].padId;
-    const emptyIndex = add(emptyChunk(padId, preset.maxLength));
-    // plan[item][chunk] = { base, masked: [{index, weight}] }
+    const emptyIndex = add(empty(e));
+    const planChunk = (chunk: TokenChunk) => ({
+      chunk,
+      base: add(chunk),
+      masked: rule && req.weighting === "compel" ? maskedVariants(chunk, add) : [],
+    });
+    // plan[item][part][member][chunk]
     const plan = items.map((it) =>
-      it.tokenized[e].chunks.map((chunk) => ({
-        chunk,
-        base: add(chunk),
-        masked: rule && req.weighting === "compel" ? maskedVariants(chunk, add) : [],
-      })),
+      it.parts.map((part) => part.members.map((m) => m[e].chunks.map(planChunk))),
     );
-    const rows = await runSequences(sequences, fetches, {
+    // Pooled-only encoders (flux) run only up to the longest EOT: exact under the causal mask.
+    const eotLength = Math.max(2, ...plan.flat(3).map((p) => p.chunk.tokenCount + 2));
+    const feed = rule ? sequences : sequences.map((s) => ({ ids: s.ids.slice(0, eotLength) }));
+    const rows = await runSequences(feed, fetches, {
       session: enc.session,
       tensorFactory: options.tensorFactory,
       model: enc.id,
       maxBatch: options.maxBatch,
     });
-    if (wantsPooled) pooled = plan.map((p) => rows[preset.pooled!.output][p[0].base]);
+    // Pooled vector: the first chunk of the first part's first member.
+    if (pooledOut) pooled = plan.map((p) => rows[pooledOut][p[0][0][0].base]);
     if (!rule) continue;
-    const hidden = items.map((_, i) => {
+    const hidden = items.map((item, i) => {
       const out = i < positives.length ? posOut! : negOut!;
       const zEmpty = rows[out][emptyIndex];
       const width = zEmpty.length / preset.maxLength;
       widths[e] = width;
-      const chunks = plan[i].map((p) =>
-        weighChunk(
-          req.weighting,
-          p.chunk,
-          rows[out][p.base],
-          zEmpty,
-          width,
-          p.masked.map((m) => ({
-            z: rows[out][m.index],
-            weight: m.weight,
-          })),
-        ),
-      );
-      return concatRows(chunks);
+      const parts = item.parts.map((part, p) => {
+        const members = plan[i][p].map((chunks) =>
+          concatRows(
+            chunks.map((c) =>
+              weighChunk(
+                req.weighting,
+                c.chunk,
+                rows[out][c.base],
+                zEmpty,
+                width,
+                c.masked.map((m) => ({ z: rows[out][m.index], weight: m.weight })),
+              ),
+            ),
+          ),
+        );
+        let z =
+          members.length === 1 && part.memberWeights[0] === 1
+            ? members[0]
+            : blendTensors(members, part.memberWeights, part.normalize);
+        if (part.weight !== 1) {
+          // Compel conjunction weight: lerp from the empty prompt's encoding.
+          const emptyRepeated = concatRows(new Array(part.chunkCount).fill(zEmpty));
+          const weights = new Array(part.chunkCount * preset.maxLength).fill(part.weight);
+          z = weightLerpFromEmpty(z, emptyRepeated, weights, width, false);
+        }
+        return z;
+      });
+      return concatRows([...parts, ...new Array(item.trailing).fill(zEmpty)]);
     });
     perEncoderHidden.push(hidden);
   }
@@ -181,22 +213,12 @@ async function encode(
     const p = pooled as Float32Array[];
     const dim = p[0].length;
     tensors.pooled_prompt_embeds = stack(p.slice(0, positives.length), n, [dim]);
-    if (encodeNegatives)
+    if (encodeNegatives) {
       tensors.negative_pooled_prompt_embeds = stack(p.slice(positives.length), n, [dim]);
-    else if (zeroNegatives)
+    } else if (zeroNegatives) {
       tensors.negative_pooled_prompt_embeds = zerosLike(tensors.pooled_prompt_embeds);
+    }
   }
-  const report = (it: Item): PromptReport => {
-    const t = it.tokenized[0];
-    return {
-      text: it.text,
-      tokenCount: t.tokenCount,
-      chunks: it.ownChunks,
-      truncated: t.truncated,
-      droppedTokens: t.droppedTokens,
-      droppedText: t.droppedText,
-    };
-  };
   return {
     tensors,
     metadata: {
@@ -215,86 +237,18 @@ async function encode(
   };
 }
 
-/** Compel MASK mode: one masked copy per down-weighted fragment present in the chunk. */
-function maskedVariants(chunk: TokenChunk, add: (s: SequenceInput) => number) {
-  const out: { index: number; weight: number }[] = [];
-  const seen = new Set<number>();
-  chunk.fragments.forEach((f, p) => {
-    if (f < 0 || seen.has(f) || !(chunk.weights[p] < 1)) return;
-    seen.add(f);
-    const mask = chunk.fragments.map((g) => (g === f ? 0 : 1));
-    out.push({ index: add({ ids: chunk.ids, mask }), weight: chunk.weights[p] });
-  });
-  return out;
-}
-
-function weighChunk(
-  mode: NormalisedRequest["weighting"],
-  chunk: TokenChunk,
-  z: Float32Array,
-  zEmpty: Float32Array,
-  width: number,
-  masked: { z: Float32Array; weight: number }[],
-): Float32Array {
-  if (mode === "none" || allOnes(chunk.weights)) return z;
-  switch (mode) {
-    case "a1111":
-      return weightA1111(z, chunk.weights, width);
-    case "a1111-no-norm":
-      return weightMultiply(z, chunk.weights, width);
-    case "comfy":
-      return weightLerpFromEmpty(z, zEmpty, chunk.weights, width, true);
-    case "compel": {
-      const base = weightLerpFromEmpty(z, zEmpty, chunk.weights, width, false);
-      const without = masked.map((m) =>
-        weightLerpFromEmpty(m.z, zEmpty, chunk.weights, width, false),
-      );
-      return compelBlend(
-        base,
-        without,
-        masked.map((m) => compelLerpWeight(m.weight)),
-      );
-    }
-  }
-}
-
-function concatRows(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Concatenates [seq, W_e] blocks along features -> [seq, sum W_e]. */
-function concatFeatures(parts: Float32Array[], widths: number[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const total = widths.reduce((a, b) => a + b, 0);
-  const seq = parts[0].length / widths[0];
-  const out = new Float32Array(seq * total);
-  for (let s = 0; s < seq; s++) {
-    let at = s * total;
-    parts.forEach((p, e) => {
-      out.set(p.subarray(s * widths[e], (s + 1) * widths[e]), at);
-      at += widths[e];
-    });
-  }
-  return out;
-}
-
-/** Stacks rows, each repeated n times consecutively (diffusers num_images_per_prompt). */
-function stack(rows: Float32Array[], n: number, inner: number[]): FloatTensor {
-  const size = inner.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(rows.length * n * size);
-  rows.forEach((r, i) => {
-    for (let k = 0; k < n; k++) data.set(r, (i * n + k) * size);
-  });
-  return { shape: [rows.length * n, ...inner], data };
-}
-
-function zerosLike(t: FloatTensor): FloatTensor {
-  return { shape: [...t.shape], data: new Float32Array(t.data.length) };
+/** Token counts and truncation of a prompt, from the first encoder's tokenisation. */
+function report(item: Item): PromptReport {
+  const units = item.parts.flatMap((p) => p.members.map((m) => m[0]));
+  return {
+    text: item.text,
+    tokenCount: units.reduce((a, t) => a + t.tokenCount, 0),
+    chunks: item.ownChunks,
+    truncated: units.some((t) => t.truncated),
+    droppedTokens: units.reduce((a, t) => a + t.droppedTokens, 0),
+    droppedText: units
+      .map((t) => t.droppedText)
+      .filter((s) => s.length > 0)
+      .join(" "),
+  };
 }

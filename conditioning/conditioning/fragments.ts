@@ -26,9 +26,28 @@ export function defaultSyntax(weighting: WeightingMode): PromptSyntax | null {
 /** Python-style \b around BREAK: letters, digits and _ are word characters. */
 const BREAK_RE = /\s*(?<![\p{L}\p{N}\p{M}_])BREAK(?![\p{L}\p{N}\p{M}_])\s*/gu;
 
+/** A Compel blend member list or a plain prompt (one member, weight 1). */
+export interface PromptPart {
+  /** Conjunction weight (Compel `.and(...)` weights); 1 for plain prompts. */
+  weight: number;
+  members: WeightedFragment[][];
+  memberWeights: number[];
+  normalize: boolean;
+}
+
+/** A parsed prompt: one part, or several concatenated along tokens (Compel `.and()`). */
+export interface PromptStructure {
+  parts: PromptPart[];
+}
+
+const single = (fragments: WeightedFragment[]): PromptStructure => ({
+  parts: [{ weight: 1, members: [fragments], memberWeights: [1], normalize: true }],
+});
+
 /**
- * The prompt as weighted fragments. `syntax` null (weighting "none") keeps the text
- * verbatim, as diffusers does; in chunk mode it still splits at BREAK.
+ * The prompt as weighted fragments (single-part prompts only; see `promptStructure`).
+ * `syntax` null (weighting "none") keeps the text verbatim, as diffusers does; in chunk
+ * mode it still splits at BREAK.
  */
 export function promptFragments(
   text: string,
@@ -36,15 +55,33 @@ export function promptFragments(
   parsers: PromptParsers,
   longPrompt: LongPromptMode,
 ): WeightedFragment[] {
+  const structure = promptStructure(text, syntax, parsers, longPrompt);
+  const part = structure.parts[0];
+  if (structure.parts.length !== 1 || part.members.length !== 1) {
+    throw new ClipEdgeError(
+      "unsupported",
+      `prompt ${JSON.stringify(text.slice(0, 80))}: blends and conjunctions have no single fragment list`,
+    );
+  }
+  return part.members[0];
+}
+
+/** Parses a prompt into its parts, members and weighted fragments; rejects non-finite weights. */
+export function promptStructure(
+  text: string,
+  syntax: PromptSyntax | null,
+  parsers: PromptParsers,
+  longPrompt: LongPromptMode,
+): PromptStructure {
   if (syntax === null) {
-    if (longPrompt !== "chunk") return [{ text, weight: 1 }];
+    if (longPrompt !== "chunk") return single([{ text, weight: 1 }]);
     const parts = text.split(BREAK_RE);
     const out: WeightedFragment[] = [];
     parts.forEach((part, i) => {
       if (i > 0) out.push({ text: "BREAK", weight: -1 });
       out.push({ text: part, weight: 1 });
     });
-    return out;
+    return single(out);
   }
   const parser = parsers[syntax];
   if (!parser) {
@@ -63,17 +100,27 @@ export function promptFragments(
       { cause: error },
     );
   }
-  const fragments = toFragments(parsed, syntax, text);
-  for (const f of fragments) {
-    if (!Number.isFinite(f.weight)) {
+  const structure = toStructure(parsed, syntax, text);
+  const label = JSON.stringify(text.slice(0, 80));
+  const finite = (what: string, value: number) => {
+    if (!Number.isFinite(value)) {
       throw new ClipEdgeError(
         "invalid_request",
-        `prompt ${JSON.stringify(text.slice(0, 80))}: fragment ${JSON.stringify(f.text)} has non-finite weight ${f.weight}`,
-        { details: { fragment: f.text, weight: String(f.weight) } },
+        `prompt ${label}: ${what} has non-finite weight ${value}`,
+        {
+          details: { what, weight: String(value) },
+        },
       );
     }
+  };
+  for (const part of structure.parts) {
+    finite("conjunction", part.weight);
+    for (const w of part.memberWeights) finite("blend", w);
+    for (const member of part.members) {
+      for (const f of member) finite(`fragment ${JSON.stringify(f.text)}`, f.weight);
+    }
   }
-  return fragments;
+  return structure;
 }
 
 function pair(item: unknown): WeightedFragment {
@@ -90,9 +137,9 @@ function pair(item: unknown): WeightedFragment {
   );
 }
 
-function toFragments(parsed: unknown, syntax: PromptSyntax, text: string): WeightedFragment[] {
+function toStructure(parsed: unknown, syntax: PromptSyntax, text: string): PromptStructure {
   if (Array.isArray(parsed) && (parsed.length === 0 || !isCompelPart(parsed[0]))) {
-    return parsed.map(pair);
+    return single(parsed.map(pair));
   }
   if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
     const o = parsed as Record<string, unknown>;
@@ -103,9 +150,9 @@ function toFragments(parsed: unknown, syntax: PromptSyntax, text: string): Weigh
       );
     }
     for (const key of ["attention", "segments", "weighted"]) {
-      if (Array.isArray(o[key])) return (o[key] as unknown[]).map(pair);
+      if (Array.isArray(o[key])) return single((o[key] as unknown[]).map(pair));
     }
-    if (Array.isArray(o.fragments)) return toFragments(o.fragments, syntax, text);
+    if (Array.isArray(o.fragments)) return toStructure(o.fragments, syntax, text);
   }
   if (Array.isArray(parsed)) return compelParts(parsed, text);
   throw new ClipEdgeError("internal", `prompt parser (${syntax}) returned an unexpected value`);
@@ -115,20 +162,53 @@ function isCompelPart(item: unknown): boolean {
   return !!item && typeof item === "object" && !Array.isArray(item) && "kind" in item;
 }
 
-/** Compel's conjunction parts: one plain prompt (or a swap's original) is supported. */
-function compelParts(parts: unknown[], text: string): WeightedFragment[] {
-  if (parts.length === 0) return [{ text: "", weight: 1 }];
-  if (parts.length > 1) {
-    throw new ClipEdgeError(
-      "unsupported",
-      `prompt ${JSON.stringify(text.slice(0, 80))}: compel .and() conjunctions of ${parts.length} prompts are not supported`,
-    );
-  }
-  const part = parts[0] as { kind: string; fragments?: unknown[]; original?: unknown[] };
-  if (part.kind === "prompt" && Array.isArray(part.fragments)) return part.fragments.map(pair);
-  if (part.kind === "swap" && Array.isArray(part.original)) return part.original.map(pair);
-  throw new ClipEdgeError(
-    "unsupported",
-    `prompt ${JSON.stringify(text.slice(0, 80))}: compel ${part.kind} prompts are not supported by the conditioner`,
-  );
+interface CompelPartLike {
+  kind: string;
+  conjunction_weight?: number;
+  fragments?: unknown[];
+  original?: unknown[];
+  prompts?: unknown[][];
+  blend_weights?: number[];
+  normalize_weights?: boolean;
+}
+
+/**
+ * Compel's conjunction parts (the parser's `fragments`): `prompt`, `swap` (its original
+ * prompt) and `blend` (members blended with `blend_weights`); several parts are `.and()`.
+ */
+function compelParts(parts: unknown[], text: string): PromptStructure {
+  if (parts.length === 0) return single([{ text: "", weight: 1 }]);
+  return {
+    parts: (parts as CompelPartLike[]).map((part) => {
+      const weight = Number(part.conjunction_weight ?? 1);
+      if (part.kind === "prompt" && Array.isArray(part.fragments)) {
+        return { weight, members: [part.fragments.map(pair)], memberWeights: [1], normalize: true };
+      }
+      if (part.kind === "swap" && Array.isArray(part.original)) {
+        return { weight, members: [part.original.map(pair)], memberWeights: [1], normalize: true };
+      }
+      if (
+        part.kind === "blend" &&
+        Array.isArray(part.prompts) &&
+        Array.isArray(part.blend_weights)
+      ) {
+        if (part.prompts.length !== part.blend_weights.length || part.prompts.length === 0) {
+          throw new ClipEdgeError(
+            "invalid_request",
+            `prompt ${JSON.stringify(text.slice(0, 80))}: blend of ${part.prompts.length} prompts has ${part.blend_weights.length} weights`,
+          );
+        }
+        return {
+          weight,
+          members: part.prompts.map((p) => p.map(pair)),
+          memberWeights: part.blend_weights.map(Number),
+          normalize: part.normalize_weights !== false,
+        };
+      }
+      throw new ClipEdgeError(
+        "unsupported",
+        `prompt ${JSON.stringify(text.slice(0, 80))}: compel ${part.kind} parts are not supported by the conditioner`,
+      );
+    }),
+  };
 }

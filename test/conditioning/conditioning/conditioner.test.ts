@@ -129,6 +129,8 @@ describe("conditioner: presets", () => {
       await fakeRun(session, ids77("a cat", 49407), "pooled"),
     );
     expect(session.calls[0].fetches).toEqual(["pooled"]);
+    // Pooled only: the run stops at the EOT ("a cat" = SOT + 2 tokens + EOT).
+    expect(session.calls[0].dims).toEqual([2, 4]);
     const n = await c.encode({ prompt: "a cat", negative_prompt: "dog" });
     expect(Object.keys(n.tensors).sort()).toEqual([
       "negative_pooled_prompt_embeds",
@@ -342,13 +344,64 @@ describe("conditioner: default parsers", () => {
     expect(plain.tensors.prompt_embeds.data).toEqual(none.tensors.prompt_embeds.data);
   });
 
-  it("unsupported compel constructs and A1111 parse failures are clear errors", async () => {
-    const { conditioner } = sd15();
-    await expect(
-      conditioner.encode({ prompt: '("a", "b").blend(0.5, 0.5)', weighting: "compel" }),
-    ).rejects.toThrow(/blend/);
+  it("compel .blend() is the normalised weighted sum of the members' encodings", async () => {
+    const { session, conditioner } = sd15();
+    const r = await conditioner.encode({
+      prompt: '("a cat", "a dog").blend(0.7, 0.3)',
+      weighting: "compel",
+      do_classifier_free_guidance: false,
+    });
+    const cat = await fakeRun(session, ids77("a cat", 49407), "last_hidden_state");
+    const dog = await fakeRun(session, ids77("a dog", 49407), "last_hidden_state");
+    expect(r.tensors.prompt_embeds.shape).toEqual([1, 77, 8]);
+    r.tensors.prompt_embeds.data.forEach((v, i) => {
+      expect(v).toBeCloseTo((0.7 * cat[i] + 0.3 * dog[i]) / 1.0, 6);
+    });
+  });
+
+  it("compel .and() concatenates along tokens, lerping weighted parts from the empty prompt", async () => {
+    const { session, conditioner } = sd15();
+    const r = await conditioner.encode({
+      prompt: '("a cat", "a dog").and(1, 0.5)',
+      weighting: "compel",
+    });
+    expect(r.tensors.prompt_embeds.shape).toEqual([1, 154, 8]);
+    // The negative ("") is padded with an empty chunk to the same length.
+    expect(r.tensors.negative_prompt_embeds.shape).toEqual([1, 154, 8]);
+    const cat = await fakeRun(session, ids77("a cat", 49407), "last_hidden_state");
+    const dog = await fakeRun(session, ids77("a dog", 49407), "last_hidden_state");
+    const empty = await fakeRun(session, ids77("", 49407), "last_hidden_state");
+    const pe = r.tensors.prompt_embeds.data;
+    expect(pe.subarray(0, 77 * 8)).toEqual(cat);
+    pe.subarray(77 * 8).forEach((v, i) => {
+      expect(v).toBeCloseTo(empty[i] + (dog[i] - empty[i]) * 0.5, 6);
+    });
+    expect(r.tensors.negative_prompt_embeds.data.subarray(77 * 8)).toEqual(empty);
+    expect(r.metadata.prompts[0].chunks).toBe(2);
+  });
+
+  it("compel .swap() encodes the original prompt; A1111 parse failures are clear errors", async () => {
+    const { session, conditioner } = sd15();
+    const r = await conditioner.encode({ prompt: "a cat.swap(dog)", weighting: "compel" });
+    expect(r.tensors.prompt_embeds.data).toEqual(
+      await fakeRun(
+        session,
+        buildTokenChunks(
+          [
+            { text: "a", weight: 1 },
+            { text: "cat", weight: 1 },
+          ],
+          tokenizer,
+          { mode: "truncate", padId: 49407 },
+        ).chunks[0].ids,
+        "last_hidden_state",
+      ),
+    );
     await expect(
       conditioner.encode({ prompt: "(word:1.2.3)", weighting: "a1111" }),
     ).rejects.toThrow(/ValueError/);
+    await expect(
+      conditioner.encode({ prompt: '("a", "b").blend(1)', weighting: "compel" }),
+    ).rejects.toThrow(/ParsingException|blend/);
   });
 });
