@@ -14,7 +14,7 @@ import {
   type OptionGroup,
   unquote,
 } from "./compel-operators.ts";
-import { isPyWhitespace, pyFloat, pyRepr } from "./py-text.ts";
+import { codePointAt, isPyWhitespace, pyFloat, pyRepr } from "./py-text.ts";
 
 /**
  * compel's pyparsing grammar (`build_parser_syntax`) as a memoised PEG: every rule is an ordered
@@ -44,6 +44,14 @@ const MINUS_BASE = 0.9;
 function isPyStripEmpty(text: string): boolean {
   for (const ch of text) if (!isPyWhitespace(ch)) return false;
   return true;
+}
+
+/** pyparsing's error-message word: up to 16 Latin-1 alphanumerics, else one character. */
+function foundWord(text: string, at: number): string {
+  const m =
+    /[A-Za-z0-9\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc-\u00be\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]{1,16}/y;
+  m.lastIndex = at;
+  return m.exec(text)?.[0] ?? codePointAt(text, at) ?? "";
 }
 
 export class CompelGrammar {
@@ -375,7 +383,7 @@ export class CompelGrammar {
     if (end !== this.s.length) {
       throw new CompelParseError(
         "ParseException",
-        `Expected end of text, found ${pyRepr(this.s[end])}  (at char ${end}), (line:1, col:${end + 1})`,
+        `Expected end of text, found ${pyRepr(foundWord(this.s, end))}  (at char ${end}), (line:1, col:${end + 1})`,
       );
     }
     return { type: "conjunction", prompts: parts, weights: parts.map(() => 1.0) };
