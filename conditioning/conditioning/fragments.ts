@@ -1,4 +1,5 @@
 import { ClipEdgeError } from "../errors.ts";
+import { splitBreak } from "../prompt/a1111-break.ts";
 import type { LongPromptMode, PromptSyntax, WeightedFragment, WeightingMode } from "./types.ts";
 
 /**
@@ -22,9 +23,6 @@ export function defaultSyntax(weighting: WeightingMode): PromptSyntax | null {
       return "compel";
   }
 }
-
-/** Python-style \b around BREAK: letters, digits and _ are word characters. */
-const BREAK_RE = /\s*(?<![\p{L}\p{N}\p{M}_])BREAK(?![\p{L}\p{N}\p{M}_])\s*/gu;
 
 /** A Compel blend member list or a plain prompt (one member, weight 1). */
 export interface PromptPart {
@@ -75,7 +73,7 @@ export function promptStructure(
 ): PromptStructure {
   if (syntax === null) {
     if (longPrompt !== "chunk") return single([{ text, weight: 1 }]);
-    const parts = text.split(BREAK_RE);
+    const parts = splitBreak(text);
     const out: WeightedFragment[] = [];
     parts.forEach((part, i) => {
       if (i > 0) out.push({ text: "BREAK", weight: -1 });
