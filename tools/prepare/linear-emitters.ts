@@ -88,8 +88,8 @@ export function createQ4Linear(blockSize = 32, accuracyLevel = 0): LinearEmitter
   };
 }
 
-export function linearEmitterFor(quant: Quantization): LinearEmitter {
+export function linearEmitterFor(quant: Quantization, q4AccuracyLevel = 0): LinearEmitter {
   if (quant === "int8") return int8Linear;
-  if (quant === "q4") return createQ4Linear();
+  if (quant === "q4") return createQ4Linear(32, q4AccuracyLevel);
   return fp32Linear;
 }

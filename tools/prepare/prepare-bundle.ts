@@ -39,6 +39,8 @@ export interface PrepareOptions {
   /** Default: every tower the checkpoint has. */
   towers?: Tower[];
   hiddenStates?: number;
+  /** MatMulNBits accuracy_level for q4 (0 = fp32 compute, default; 4 = int8 compute, faster). */
+  q4AccuracyLevel?: number;
   /** Add an attention_mask input to the text graph. */
   attentionMask?: boolean;
   tokenEmbedding?: TokenEmbeddingMode;
@@ -166,6 +168,7 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
         quantization: q,
         hiddenStates: options.hiddenStates,
         attentionMask: options.attentionMask,
+        q4AccuracyLevel: options.q4AccuracyLevel,
         tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
         producerVersion: version,
       }),
@@ -175,7 +178,11 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     const vcfg = ck.config.vision!;
     const weights = loadVisionWeights(ck.tensors, vcfg, ck.config.projectionDim);
     await emit("vision", (q) =>
-      buildVisionGraph(vcfg, weights, { quantization: q, producerVersion: version }),
+      buildVisionGraph(vcfg, weights, {
+        quantization: q,
+        producerVersion: version,
+        q4AccuracyLevel: options.q4AccuracyLevel,
+      }),
     );
   }
 

@@ -20,6 +20,8 @@ export interface TextGraphOptions {
   /** Add an attention_mask input [batch, seq] (1 = attend, 0 = masked key); default false. */
   attentionMask?: boolean;
   producerVersion?: string;
+  /** MatMulNBits accuracy_level for q4 (0 = fp32 compute, 4 = int8 compute). */
+  q4AccuracyLevel?: number;
 }
 
 export interface BuiltGraph {
@@ -45,7 +47,7 @@ export function buildTextGraph(
       `hidden states K=${k} must be an integer in 0..${cfg.numLayers + 1} (layers + embeddings)`,
     );
   }
-  const linear: LinearEmitter = linearEmitterFor(options.quantization);
+  const linear: LinearEmitter = linearEmitterFor(options.quantization, options.q4AccuracyLevel);
   const { hiddenSize: width, maxPositions: p } = cfg;
   const g = createGraphBuilder("clip_text");
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);

@@ -15,7 +15,7 @@ import type { VisionTowerWeights } from "./tower-weights.ts";
 export function buildVisionGraph(
   cfg: VisionConfig,
   w: VisionTowerWeights,
-  options: { quantization: Quantization; producerVersion?: string },
+  options: { quantization: Quantization; producerVersion?: string; q4AccuracyLevel?: number },
 ): BuiltGraph {
   const { hiddenSize: width, patchSize: ps, imageSize: size, numChannels: c } = cfg;
   const g = createGraphBuilder("clip_vision");
@@ -70,7 +70,7 @@ export function buildVisionGraph(
   h = layerNorm(g, h, w.preLn, cfg.layerNormEps, "pre_layrnorm");
   const ctx = {
     g,
-    linear: linearEmitterFor(options.quantization),
+    linear: linearEmitterFor(options.quantization, options.q4AccuracyLevel),
     width,
     heads: cfg.numHeads,
     act: cfg.hiddenAct,

@@ -215,3 +215,29 @@ describe("graph builder", () => {
     expect(Array.from(out.idx.data as BigInt64Array)).toEqual([1n, 3n]);
   });
 });
+
+describe("q4 with accuracy_level 4 (int8 compute in MatMulNBits)", () => {
+  it("loads and runs in onnxruntime-web within the q4 bounds", async () => {
+    const { readCheckpoint } = await import("../../../tools/prepare/read-checkpoint.ts");
+    const { loadTextWeights } = await import("../../../tools/prepare/tower-weights.ts");
+    const { buildTextGraph } = await import("../../../tools/prepare/text-graph.ts");
+    const { fixturePath } = await import("../../helpers/fixtures.ts");
+    const ck = readCheckpoint(fixturePath("models", "tiny-openai"));
+    const w = loadTextWeights(ck.tensors, ck.config.text!, ck.config.projectionDim);
+    const built = buildTextGraph(ck.config.text!, w, { quantization: "q4", q4AccuracyLevel: 4 });
+    const got = await createOrtWebSession(concatEncoded(encodeModel(built.model)));
+    const ref = await textSession("tiny-openai", "fp32");
+    const ids = goldenIds(goldens("tiny-openai"), "input_ids_pad0");
+    const n = ids.length / 77;
+    const a = await ref.run({ input_ids: ref.tensor("int64", ids64(ids), [n, 77]) }, [
+      "text_embeds",
+    ]);
+    const b = await got.run({ input_ids: got.tensor("int64", ids64(ids), [n, 77]) }, [
+      "text_embeds",
+    ]);
+    const ea = a.text_embeds.data as Float32Array;
+    expect(
+      compareRows(ea, b.text_embeds.data as Float32Array, ea.length / n).cosineMin,
+    ).toBeGreaterThanOrEqual(BOUNDS.q4.embedsCosMin);
+  });
+});

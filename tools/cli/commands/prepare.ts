@@ -18,6 +18,7 @@ Options:
   --hidden-states K       pre-final-LN hidden states to export (default 3)
   --attention-mask        add an attention_mask input to the text graph (default: causal mask only)
   --token-embedding fp32|int8   token table storage for quantised variants (default int8)
+  --q4-accuracy-level N   MatMulNBits accuracy_level for q4: 0 fp32 compute (default), 4 int8 compute
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
   --no-report             skip the quantisation report
   --name NAME             bundle name (default: folder name)
@@ -37,6 +38,7 @@ export const command: Command = {
       "hidden-states": { type: "string" },
       "token-embedding": { type: "string" },
       "external-data": { type: "string" },
+      "q4-accuracy-level": { type: "string" },
       "no-report": { type: "boolean", default: false },
       "attention-mask": { type: "boolean", default: false },
       name: { type: "string" },
@@ -83,6 +85,7 @@ export const command: Command = {
       hiddenStates: intOption("hidden-states", values["hidden-states"]),
       tokenEmbedding,
       attentionMask: values["attention-mask"],
+      q4AccuracyLevel: intOption("q4-accuracy-level", values["q4-accuracy-level"]),
       externalDataThreshold: intOption("external-data", values["external-data"]),
       skipReport: values["no-report"],
       name: values.name,
