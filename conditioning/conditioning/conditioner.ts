@@ -32,6 +32,8 @@ export interface ConditionerOptions {
   parsers?: PromptParsers;
   /** Largest batch per session.run (default 16). */
   maxBatch?: number;
+  /** Most 77-token chunks per prompt in chunk mode (default 32); more is `too_large`. */
+  maxChunks?: number;
 }
 
 export interface Conditioner {
@@ -112,6 +114,15 @@ async function encode(
   const negatives = encodeNegatives ? req.negatives.map((n) => tokenize(n ?? "")) : [];
   const items = [...positives, ...negatives];
   const chunkCount = Math.max(...items.map((it) => it.ownChunks));
+  const maxChunks = options.maxChunks ?? 32;
+  if (chunkCount > maxChunks) {
+    const worst = items.find((it) => it.ownChunks === chunkCount)!;
+    throw new ClipEdgeError(
+      "too_large",
+      `prompt ${JSON.stringify(worst.text.slice(0, 40))} needs ${chunkCount} chunks of 75 tokens (${chunkCount * preset.maxLength} positions), more than the limit of ${maxChunks}`,
+      { details: { chunks: chunkCount, maxChunks } },
+    );
+  }
   for (const it of items) it.trailing = chunkCount - it.ownChunks;
 
   const perEncoderHidden: Float32Array[][] = []; // [encoder][item] -> [77*n, W]

@@ -173,6 +173,23 @@ describe("conditioner: presets", () => {
 describe("conditioner: long prompts", () => {
   const long = Array.from({ length: 100 }, (_, i) => (i % 2 ? "cat" : "dog")).join(" ");
 
+  it("chunk mode refuses prompts beyond maxChunks with too_large", async () => {
+    const session = createFakeTextSession({ width: 8 });
+    const c = createConditioner({
+      preset: "sd15",
+      encoders: [{ id: "t", session, tokenizer }],
+      tensorFactory,
+      maxChunks: 2,
+    });
+    const huge = Array.from({ length: 160 }, () => "cat").join(" ");
+    await expect(c.encode({ prompt: huge, long_prompt: "chunk" })).rejects.toMatchObject({
+      code: "too_large",
+    });
+    expect(session.calls).toHaveLength(0);
+    // Truncation is unaffected by the limit.
+    expect((await c.encode({ prompt: huge })).tensors.prompt_embeds.shape).toEqual([1, 77, 8]);
+  });
+
   it("truncate (default) reports dropped tokens", async () => {
     const { conditioner } = sd15();
     const r = await conditioner.encode({ prompt: long });
