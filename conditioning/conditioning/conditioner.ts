@@ -92,6 +92,7 @@ async function encode(
             mode: req.longPrompt,
             padId: preset.encoders[e].padId,
             maxLength: preset.maxLength,
+            commaBacktrack: req.commaBacktrack,
           }),
         ),
       );

@@ -19,6 +19,7 @@ export interface NormalisedRequest {
   weighting: WeightingMode;
   syntax: PromptSyntax | null;
   longPrompt: LongPromptMode;
+  commaBacktrack: number;
   numImagesPerPrompt: number;
   guidance: boolean;
   dtype: OutputDtype;
@@ -80,8 +81,15 @@ export function normaliseRequest(request: ConditioningRequest): NormalisedReques
   if (!Number.isInteger(n) || n < 1 || n > 64) {
     throw bad(`num_images_per_prompt must be an integer in 1..64, got ${JSON.stringify(n)}`);
   }
+  const backtrack = request.comma_padding_backtrack ?? 0;
+  if (!Number.isInteger(backtrack) || backtrack < 0 || backtrack > 74) {
+    throw bad(
+      `comma_padding_backtrack must be an integer in 0..74, got ${JSON.stringify(backtrack)}`,
+    );
+  }
   return {
     prompts: list,
+    commaBacktrack: backtrack,
     negatives,
     negativeGiven: neg !== undefined && neg !== null,
     clipSkip: resolveClipSkip(request.clip_skip, request.a1111_clip_skip),

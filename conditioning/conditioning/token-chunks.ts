@@ -30,7 +30,17 @@ export interface ChunkOptions {
   padId: number;
   /** Total sequence length, 77 for CLIP. */
   maxLength?: number;
+  /**
+   * A1111's `comma_padding_backtrack` (its default is 20; ours 0 = off): in chunk mode, when
+   * a chunk is full and its last comma is at most this many tokens back, the tokens after
+   * the comma move to the next chunk.
+   */
+  commaBacktrack?: number;
+  /** Id of `,</w>` (267 in the CLIP vocabulary). */
+  commaId?: number;
 }
+
+export const COMMA_ID = 267;
 
 interface EncodedText {
   ids: number[];
@@ -104,12 +114,16 @@ export function buildTokenChunks(
   let ids: number[] = [];
   let weights: number[] = [];
   let owners: number[] = [];
+  let lastComma = -1;
   const next = () => {
     chunks.push(finishChunk(ids, weights, owners, options.padId, maxLength));
     ids = [];
     weights = [];
     owners = [];
+    lastComma = -1;
   };
+  const backtrack = options.mode === "chunk" ? (options.commaBacktrack ?? 0) : 0;
+  const commaId = options.commaId ?? COMMA_ID;
   let tokenCount = 0;
   let droppedTokens = 0;
   const dropped: string[] = [];
@@ -121,6 +135,23 @@ export function buildTokenChunks(
     const encoded = tokenizeText(tokenizer, fragment.text);
     tokenCount += encoded.ids.length;
     for (let t = 0; t < encoded.ids.length; t++) {
+      if (encoded.ids[t] === commaId) {
+        lastComma = ids.length;
+      } else if (
+        backtrack > 0 &&
+        ids.length === perChunk &&
+        lastComma !== -1 &&
+        ids.length - lastComma <= backtrack
+      ) {
+        // A1111: move the words after the last comma into the next chunk.
+        const at = lastComma + 1;
+        const moved = [ids.slice(at), weights.slice(at), owners.slice(at)];
+        ids = ids.slice(0, at);
+        weights = weights.slice(0, at);
+        owners = owners.slice(0, at);
+        next();
+        [ids, weights, owners] = moved;
+      }
       if (ids.length === perChunk) {
         if (options.mode === "truncate") {
           droppedTokens += encoded.ids.length - t;

@@ -55,6 +55,8 @@ export interface ConditioningRequest {
   /** Parser syntax; default follows `weighting` (a1111-no-norm -> a1111). */
   syntax?: PromptSyntax;
   long_prompt?: LongPromptMode;
+  /** A1111 comma back-tracking in chunk mode (A1111's default 20; default here 0 = off). */
+  comma_padding_backtrack?: number;
   num_images_per_prompt?: number;
   /** Default true: negative tensors are produced. */
   do_classifier_free_guidance?: boolean;

@@ -99,6 +99,28 @@ describe("token chunks", () => {
     expect(r.chunks.map((c) => c.tokenCount)).toEqual([75, 5, 3]);
   });
 
+  it("A1111 comma back-tracking (opt-in) moves the words after the last comma to the next chunk", () => {
+    const text = `${words(70)}, ${words(10, "dog")}`;
+    const plain = buildTokenChunks([{ text, weight: 1 }], tok, { mode: "chunk", padId: 0 });
+    expect(plain.chunks.map((c) => c.tokenCount)).toEqual([75, 6]);
+    const back = buildTokenChunks([{ text, weight: 1.2 }], tok, {
+      mode: "chunk",
+      padId: 0,
+      commaBacktrack: 20,
+    });
+    expect(back.chunks.map((c) => c.tokenCount)).toEqual([71, 10]);
+    expect(back.chunks[0].ids[71]).toBe(267); // the comma ends chunk 1
+    expect(back.chunks[1].ids.slice(1, 11)).toEqual(tok.encode(words(10, "dog")));
+    expect(back.chunks[1].weights.slice(1, 11)).toEqual(new Array(10).fill(1.2));
+    // Comma too far back (more than 3 tokens): plain split.
+    const far = buildTokenChunks([{ text, weight: 1 }], tok, {
+      mode: "chunk",
+      padId: 0,
+      commaBacktrack: 3,
+    });
+    expect(far.chunks.map((c) => c.tokenCount)).toEqual([75, 6]);
+  });
+
   it("weighting none keeps the text verbatim in truncate mode (BREAK is a word)", () => {
     const fr = promptFragments("a BREAK b", null, {}, "truncate");
     expect(fr).toEqual([{ text: "a BREAK b", weight: 1 }]);
