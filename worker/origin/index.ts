@@ -7,5 +7,8 @@ export {
   type OriginClient,
   type OriginClientOptions,
   type OriginImage,
+  type OriginInfo,
   type TextEmbeddingsResponse,
+  type WireTensor,
 } from "./origin-client.ts";
+export { createRemoteTextSession } from "./remote-text-session.ts";

@@ -57,7 +57,30 @@ export interface TextEmbeddingsResponse {
   }[];
 }
 
+export interface OriginInfo {
+  model: string;
+  provider: string;
+  vision: { imageSize: number } | null;
+  text: boolean;
+  textGraph: { inputNames: string[]; outputNames: string[] } | null;
+}
+
+export interface WireTensor {
+  type: string;
+  dims: number[];
+  /** Little-endian bytes, base64. */
+  data: string;
+}
+
 export interface OriginClient {
+  /** GET /v1/info: what the origin serves. */
+  info(options?: { signal?: AbortSignal }): Promise<OriginInfo>;
+  /** POST /v1/text-graph/run: one remote `session.run` of the origin's text graph. */
+  runTextGraph(
+    inputs: Record<string, WireTensor>,
+    fetches: readonly string[],
+    options?: { signal?: AbortSignal },
+  ): Promise<{ model: string; outputs: Record<string, WireTensor> }>;
   embedImages(
     images: readonly OriginImage[],
     options?: { normalize?: boolean; signal?: AbortSignal },
@@ -275,6 +298,20 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
           method: "POST",
           headers: { ...auth, "content-type": "application/json" },
           body: JSON.stringify({ input: texts, normalize }),
+        }),
+        signal,
+      );
+    },
+    info({ signal } = {}) {
+      return call<OriginInfo>("/v1/info", () => ({ method: "GET", headers: auth }), signal);
+    },
+    runTextGraph(inputs, fetches, { signal } = {}) {
+      return call<{ model: string; outputs: Record<string, WireTensor> }>(
+        "/v1/text-graph/run",
+        () => ({
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: JSON.stringify({ inputs, fetches }),
         }),
         signal,
       );

@@ -3,8 +3,9 @@
  * Importing this module has no side effects; call `createWorkerOrtRuntime()`.
  */
 
-import wasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import * as ort from "onnxruntime-web/wasm";
+// A relative path: wrangler resolves .wasm imports as files, not through package exports.
+import wasmModule from "../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm";
 import { createOrtRuntime, type OrtRuntime, type OrtWebLike } from "./ort-runtime.ts";
 
 export function createWorkerOrtRuntime(): OrtRuntime {
