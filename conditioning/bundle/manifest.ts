@@ -54,7 +54,13 @@ export interface GraphEntry {
   /** Extra files the graph needs (external data), with their hashes. */
   externalData?: { file: string; bytes: number; sha256: string }[];
   /** Text graphs: how the token-embedding table is stored ("int8": per-row int8 + scales, gathered before dequantising). */
-  tokenEmbedding?: "fp32" | "int8";
+  tokenEmbedding?: "fp32" | "int8" | "external-int8";
+  /**
+   * "external-int8": the table lives outside the graph in this safetensors file
+   * (`weight` I8 [V, W], `scale` F32 [V]); the graph then has an extra input
+   * `token_embeds` float32 [batch, seq, W] = weight[ids] * scale[ids].
+   */
+  tokenEmbeddingTable?: { file: string; bytes: number; sha256: string };
   /** ONNX opset of the default domain (17: LayerNormalization); com.microsoft ops (MatMulNBits) when q4. */
   opset?: number;
 }

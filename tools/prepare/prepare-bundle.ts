@@ -8,6 +8,7 @@ import {
   type QuantizationReport,
 } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { serializeSafetensors } from "../../conditioning/formats/safetensors.ts";
 import {
   OPENAI_CLIP_PREPROCESSOR,
   parsePreprocessorConfig,
@@ -17,6 +18,10 @@ import { encodeModel } from "../onnx/onnx-proto.ts";
 import { concatEncoded } from "../onnx/protobuf.ts";
 import { writeModelFile } from "../onnx/write-model.ts";
 import { createOrtWebSession } from "../runtime/ort-web-session.ts";
+import {
+  createTokenEmbeddingTable,
+  withTokenEmbeddingTable,
+} from "../runtime/token-embedding-table.ts";
 import { copyTokenizerFiles, findTokenizerDir, loadTokenizerFromDir } from "./bundle-tokenizer.ts";
 import {
   REPORT_PROMPTS,
@@ -24,7 +29,8 @@ import {
   textQuantizationReport,
   visionCosineMin,
 } from "./quant-report.ts";
-import { readCheckpoint } from "./read-checkpoint.ts";
+import { quantizeInt8PerRow } from "./quantize-weights.ts";
+import { readCheckpoint, sha256Hex } from "./read-checkpoint.ts";
 import { buildTextGraph } from "./text-graph.ts";
 import type { TokenEmbeddingMode } from "./token-embedding.ts";
 import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
@@ -74,7 +80,10 @@ async function sessionFromFile(dir: string, entry: GraphEntry) {
     path: e.file,
     data: new Uint8Array(readFileSync(join(dir, e.file))),
   }));
-  return createOrtWebSession(bytes, { label: entry.file, externalData });
+  const session = await createOrtWebSession(bytes, { label: entry.file, externalData });
+  if (!entry.tokenEmbeddingTable) return session;
+  const table = new Uint8Array(readFileSync(join(dir, entry.tokenEmbeddingTable.file)));
+  return withTokenEmbeddingTable(session, createTokenEmbeddingTable(table));
 }
 
 /** `clip-edge prepare`: Hugging Face checkpoint folder -> bundle folder. */
@@ -119,6 +128,26 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       externalDataThreshold: options.externalDataThreshold,
     });
     lap(`write_${tower}`);
+    const tokenMode =
+      tower === "text"
+        ? quant === "fp32"
+          ? "fp32"
+          : (options.tokenEmbedding ?? "int8")
+        : undefined;
+    let tokenEmbeddingTable: GraphEntry["tokenEmbeddingTable"];
+    if (tokenMode === "external-int8" && text) {
+      const q = quantizeInt8PerRow(tokenTable!, text.vocabSize, text.hiddenSize);
+      const bytes = serializeSafetensors({
+        weight: { dtype: "I8", shape: [text.vocabSize, text.hiddenSize], data: q.data },
+        scale: { dtype: "F32", shape: [text.vocabSize], data: q.scales },
+      });
+      writeFileSync(join(options.out, "token_embedding.safetensors"), bytes);
+      tokenEmbeddingTable = {
+        file: "token_embedding.safetensors",
+        bytes: bytes.byteLength,
+        sha256: sha256Hex(bytes),
+      };
+    }
     const entry: GraphEntry = {
       kind: tower,
       file: written.file,
@@ -128,9 +157,8 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       inputs: built.inputs,
       outputs: built.outputs,
       opset: 17,
-      ...(tower === "text"
-        ? { tokenEmbedding: quant === "fp32" ? "fp32" : (options.tokenEmbedding ?? "int8") }
-        : {}),
+      ...(tokenMode ? { tokenEmbedding: tokenMode } : {}),
+      ...(tokenEmbeddingTable ? { tokenEmbeddingTable } : {}),
       ...(written.externalData ? { externalData: [written.externalData] } : {}),
     };
     graphs.push(entry);
@@ -161,8 +189,10 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     lap(`report_${tower}`);
   };
 
+  let tokenTable: Float32Array | undefined;
   if (towers.includes("text")) {
     const weights = loadTextWeights(ck.tensors, text!, ck.config.projectionDim);
+    tokenTable = weights.tokenEmbedding;
     await emit("text", (q) =>
       buildTextGraph(text!, weights, {
         quantization: q,

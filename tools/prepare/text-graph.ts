@@ -55,6 +55,7 @@ export function buildTextGraph(
 
   const tokenMode = options.tokenEmbedding ?? (options.quantization === "fp32" ? "fp32" : "int8");
   const tok = emitTokenEmbedding(g, ids, w.tokenEmbedding, cfg.vocabSize, width, tokenMode);
+  if (tokenMode === "external-int8") inputs.push(tok);
   const seq = g.node("Shape", [ids], { start: attr.int(1), end: attr.int(2) }, { name: "seq_len" });
   const posTable = g.initializer(
     "position_embedding",

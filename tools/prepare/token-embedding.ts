@@ -3,7 +3,7 @@ import { DataType } from "../onnx/onnx-proto.ts";
 import { quantizeInt8PerRow } from "./quantize-weights.ts";
 
 /** How the token-embedding table is stored and looked up in the text graph. */
-export type TokenEmbeddingMode = "fp32" | "int8";
+export type TokenEmbeddingMode = "fp32" | "int8" | "external-int8";
 
 /**
  * Emits the token-embedding lookup for `ids` [B, S] int64; returns [B, S, W] float.
@@ -18,6 +18,10 @@ export function emitTokenEmbedding(
   width: number,
   mode: TokenEmbeddingMode,
 ): string {
+  if (mode === "external-int8") {
+    // The runtime gathers rows from token_embedding.safetensors (see tools/runtime/token-embedding-table.ts).
+    return g.input("token_embeds", DataType.FLOAT, ["batch", "sequence", width]);
+  }
   if (mode === "fp32") {
     const t = g.initializer("token_embedding", DataType.FLOAT, [vocab, width], table);
     return g.node("Gather", [t, ids], { axis: attr.int(0) }, { name: "tok_emb" });

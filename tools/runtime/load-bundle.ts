@@ -22,6 +22,8 @@ export interface LoadedBundle {
   graph(kind: "text" | "vision"): GraphEntry | undefined;
   /** Reads a graph (and its external data) and checks bytes + SHA-256 against the manifest. */
   readGraph(kind: "text" | "vision"): LoadedGraph;
+  /** Reads (and checks) the external token-embedding table of a text graph, if it has one. */
+  readTokenEmbeddingTable(): Uint8Array | undefined;
   /** Reads a tokenizer/preprocessor file listed in the manifest. */
   readFile(name: string): Uint8Array;
 }
@@ -101,6 +103,10 @@ export function loadBundle(dir: string, options: { verifyHashes?: boolean } = {}
         data: readChecked(dir, e.file, e.bytes, e.sha256, verify),
       }));
       return { entry, bytes, ...(externalData ? { externalData } : {}) };
+    },
+    readTokenEmbeddingTable() {
+      const t = graph("text")?.tokenEmbeddingTable;
+      return t ? readChecked(dir, t.file, t.bytes, t.sha256, verify) : undefined;
     },
     readFile(name) {
       if (name.includes("/") || name.includes("\\")) {

@@ -122,3 +122,55 @@ describe("sessions", () => {
     expect((err as Error).message).toContain("input_ids int64[3]");
   });
 });
+
+describe("external int8 token-embedding table", () => {
+  it("moves the table out of the graph and gives the same outputs as the in-graph int8 table", async () => {
+    const inGraph = join(tmp, "int8-in");
+    const outside = join(tmp, "int8-ext");
+    const from = fixturePath("models", "tiny-openai");
+    await prepareBundle({
+      from,
+      out: inGraph,
+      quantization: "int8",
+      towers: ["text"],
+      skipReport: true,
+    });
+    const { manifest } = await prepareBundle({
+      from,
+      out: outside,
+      quantization: "int8",
+      towers: ["text"],
+      tokenEmbedding: "external-int8",
+    });
+    const entry = manifest.graphs[0];
+    expect(entry.inputs).toEqual(["input_ids", "token_embeds"]);
+    expect(entry.tokenEmbedding).toBe("external-int8");
+    expect(entry.tokenEmbeddingTable?.file).toBe("token_embedding.safetensors");
+    // 49408 x 64 int8 + scales no longer in the graph
+    const inBytes = loadBundle(inGraph).readGraph("text").bytes.byteLength;
+    expect(inBytes - entry.bytes).toBeGreaterThan(49408 * 64);
+    expect(manifest.quantizationReport?.int8.tokenCosineMin).toBeGreaterThan(0.99);
+    const a = await openBundleGraphWeb(loadBundle(inGraph), "text");
+    const b = await openBundleGraphWeb(loadBundle(outside), "text");
+    expect(b.inputNames).toEqual(["input_ids"]);
+    const g = goldens("tiny-openai");
+    const ids = goldenIds(g, "input_ids_pad0");
+    const n = ids.length / 77;
+    const feeds = (s: typeof a) => ({ input_ids: s.tensor("int64", ids64(ids), [n, 77]) });
+    const ra = await a.run(feeds(a), ["last_hidden_state", "text_embeds"]);
+    const rb = await b.run(feeds(b), ["last_hidden_state", "text_embeds"]);
+    expect(
+      maxAbsDiff(ra.text_embeds.data as Float32Array, rb.text_embeds.data as Float32Array),
+    ).toBeLessThanOrEqual(1e-5);
+    expect(
+      maxAbsDiff(
+        ra.last_hidden_state.data as Float32Array,
+        rb.last_hidden_state.data as Float32Array,
+      ),
+    ).toBeLessThanOrEqual(1e-5);
+    const bad = await b
+      .run({ input_ids: b.tensor("int64", ids64([49406, 50000]), [1, 2]) })
+      .catch((e) => e);
+    expect((bad as Error).message).toContain("50000");
+  });
+});

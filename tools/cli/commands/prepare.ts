@@ -17,7 +17,8 @@ Options:
   --towers text,vision    towers to export (default: all in the checkpoint)
   --hidden-states K       pre-final-LN hidden states to export (default 3)
   --attention-mask        add an attention_mask input to the text graph (default: causal mask only)
-  --token-embedding fp32|int8   token table storage for quantised variants (default int8)
+  --token-embedding fp32|int8|external-int8   token table for quantised variants (default int8;
+                          external-int8: table in token_embedding.safetensors, graph input token_embeds)
   --q4-accuracy-level N   MatMulNBits accuracy_level for q4: 0 fp32 compute (default), 4 int8 compute
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
   --no-report             skip the quantisation report
@@ -70,10 +71,10 @@ export const command: Command = {
       return n;
     };
     const tokenEmbedding = values["token-embedding"] as TokenEmbeddingMode | undefined;
-    if (tokenEmbedding && tokenEmbedding !== "fp32" && tokenEmbedding !== "int8") {
+    if (tokenEmbedding && !["fp32", "int8", "external-int8"].includes(tokenEmbedding)) {
       throw new ClipEdgeError(
         "usage",
-        `prepare: --token-embedding must be fp32 or int8, got ${tokenEmbedding}`,
+        `prepare: --token-embedding must be fp32, int8 or external-int8, got ${tokenEmbedding}`,
       );
     }
     const started = performance.now();
