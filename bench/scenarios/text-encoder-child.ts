@@ -55,7 +55,8 @@ async function main(args: TextChildArgs): Promise<void> {
   gc();
   const afterLoad = { js: jsBytes() - base.js, wasm: probe?.bytes() ?? 0 };
   if (args.session.releaseBytes ?? true) loaded.dropBytes();
-  // ArrayBuffer backing stores are freed after a turn of the event loop.
+  // A collected ArrayBuffer's backing store is freed after a turn of the event loop.
+  gc();
   await new Promise((resolve) => setTimeout(resolve, 50));
   gc();
   const afterRelease = jsBytes() - base.js;

@@ -3,6 +3,7 @@ import type { BenchContext, BenchResult, Scenario } from "../harness.ts";
 import { createModelCache, type PreparedModel } from "../synthetic/model-cache.ts";
 import { modelSpec } from "../synthetic/model-specs.ts";
 import { variantSpec } from "../synthetic/variants.ts";
+import { measureWorkerdText } from "../workerd/workerd-bench.ts";
 import { benchConfig } from "./bench-config.ts";
 import type { BenchRuntime } from "./bench-runtimes.ts";
 import { runChild } from "./child-process.ts";
@@ -33,7 +34,7 @@ export const scenario: Scenario = {
       const spec = modelSpec(modelId);
       if (spec.kind !== "text") continue;
       const reference = cache.ensure(spec, variantSpec("fp32"));
-      const plan: { variant: string; runtimes: BenchRuntime[] }[] = [
+      const plan: { variant: string; runtimes: string[] }[] = [
         ...cfg.variants.map((variant) => ({
           variant,
           runtimes: cfg.runtimes.filter(
@@ -42,7 +43,7 @@ export const scenario: Scenario = {
         })),
         ...cfg.experiments.map((variant) => ({
           variant,
-          runtimes: cfg.runtimes.includes("wasm-node") ? (["wasm-node"] as BenchRuntime[]) : [],
+          runtimes: cfg.runtimes.includes("wasm-node") ? ["wasm-node"] : [],
         })),
       ];
       for (const { variant, runtimes } of plan) {
@@ -56,7 +57,14 @@ export const scenario: Scenario = {
         }
         const native = new Map<string, number>();
         for (const runtime of runtimes) {
-          const records = await measureText(prepared, runtime, cfg, spec.config.maxPositions);
+          const records =
+            runtime === "workerd"
+              ? await measureWorkerdText(prepared, {
+                  ...cfg,
+                  ...(cfg.quick ? { tokens: [8], batches: [1], runs: 2 } : {}),
+                  maxPositions: spec.config.maxPositions,
+                })
+              : await measureText(prepared, runtime as BenchRuntime, cfg, spec.config.maxPositions);
           for (const r of records) {
             if (runtime === "native") native.set(key(r), r.median_ms);
             const base = native.get(key(r));

@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BenchResult } from "../harness.ts";
+import { summarize } from "../harness.ts";
+import { round, toMb } from "../scenarios/stats.ts";
+import type { PreparedModel } from "../synthetic/model-cache.ts";
+import { filePath } from "../synthetic/model-cache.ts";
+
+const CONFIG = fileURLToPath(new URL("./wrangler.toml", import.meta.url));
+
+export interface WorkerdTextOptions {
+  warmup: number;
+  runs: number;
+  tokens: number[];
+  batches: number[];
+  batchTokens: number;
+  maxPositions: number;
+}
+
+/**
+ * onnxruntime-web inside workerd (wrangler's local runtime), one fresh
+ * isolate per prepared model: seeds R2, measures cold start (R2 read +
+ * session creation) and per-request latency from outside, minus the median
+ * round trip of a no-op request (`rtt_ms`, reported beside).
+ */
+export async function measureWorkerdText(
+  prepared: PreparedModel,
+  options: WorkerdTextOptions,
+): Promise<BenchResult[]> {
+  if (prepared.externalData || prepared.embeddings) {
+    throw new Error(`${prepared.variant}: the workerd bench loads single-file graphs only`);
+  }
+  const { unstable_startWorker } = await import("wrangler");
+  const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-r2-"));
+  const worker = await unstable_startWorker({
+    config: CONFIG,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist,
+      logLevel: "error",
+      watch: false,
+    },
+  });
+  const base = { model: prepared.model, variant: prepared.variant, runtime: "workerd" };
+  const call = async (path: string, init?: Parameters<typeof worker.fetch>[1]) => {
+    const res = await worker.fetch(`http://bench${path}`, init);
+    const body = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`workerd ${path}: ${res.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  try {
+    await worker.ready;
+    const key = `${prepared.model}/${prepared.variant}.onnx`;
+    await call(`/seed?key=${encodeURIComponent(key)}`, {
+      method: "PUT",
+      body: readFileSync(filePath(prepared, prepared.graph)),
+    });
+    const t0 = performance.now();
+    const load = await call(`/load?key=${encodeURIComponent(key)}`, { method: "POST" });
+    const coldMs = performance.now() - t0;
+    const noop: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await call("/noop");
+      noop.push(performance.now() - t);
+    }
+    const rtt = summarize(noop).median_ms;
+    let wasmBytes = Number(load.wasmBytes);
+    const time = async (query: string) => {
+      for (let i = 0; i < options.warmup; i++) await call(`/run?${query}`, { method: "POST" });
+      const samples: number[] = [];
+      for (let i = 0; i < options.runs; i++) {
+        const t = performance.now();
+        const out = await call(`/run?${query}`, { method: "POST" });
+        samples.push(performance.now() - t - rtt);
+        wasmBytes = Math.max(wasmBytes, Number(out.wasmBytes));
+      }
+      const s = summarize(samples);
+      return {
+        median_ms: round(s.median_ms),
+        p95_ms: round(s.p95_ms),
+        runs: s.runs,
+        rtt_ms: round(rtt),
+      };
+    };
+    const records: BenchResult[] = [];
+    const P = options.maxPositions;
+    for (const tokens of options.tokens) {
+      records.push({
+        scenario: "text-pooled",
+        tokens,
+        seq: tokens,
+        ...base,
+        ...(await time(`tokens=${tokens}`)),
+      });
+    }
+    const small = Math.min(...options.tokens);
+    records.push({
+      scenario: "text-pooled-padded",
+      tokens: small,
+      seq: P,
+      ...base,
+      ...(await time(`tokens=${small}&seq=${P}`)),
+    });
+    records.push({
+      scenario: "text-full",
+      tokens: P,
+      seq: P,
+      ...base,
+      ...(await time(`tokens=${P}&seq=${P}&fetch=full`)),
+    });
+    for (const batch of options.batches) {
+      const n = options.batchTokens;
+      const t = await time(`tokens=${n}&batch=${batch}`);
+      records.push({
+        scenario: "text-batch",
+        batch,
+        tokens: n,
+        ...base,
+        ...t,
+        throughput: round((batch * 1000) / t.median_ms, 1),
+        unit: "prompts/s",
+      });
+    }
+    const cold: BenchResult = {
+      scenario: "cold-start",
+      ...base,
+      median_ms: round(coldMs),
+      p95_ms: round(coldMs),
+      runs: 1,
+      r2_read_ms: Number(load.r2ReadMs),
+      create_ms: round(coldMs - Number(load.r2ReadMs) - rtt),
+      wasm_after_load_mb: toMb(Number(load.wasmBytes)),
+    };
+    return [cold, ...records].map((r) => ({ ...r, peak_wasm_mb: toMb(wasmBytes) }));
+  } finally {
+    await worker.dispose();
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
