@@ -115,7 +115,15 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       textSession: once(async () => {
         const graph = textGraph(id, m);
         const bytes = await store.getFile(id, graph.file, graph);
-        const session = await getRuntime().createSession(bytes, `${id}/${graph.file}`);
+        const externalData = [];
+        for (const extra of graph.externalData ?? []) {
+          externalData.push({ path: extra.file, data: await store.getFile(id, extra.file, extra) });
+        }
+        const session = await getRuntime().createSession(
+          bytes,
+          `${id}/${graph.file}`,
+          externalData,
+        );
         const { windowMs, maxBatch } = options.batch();
         const batched = createBatchedSession({
           session,

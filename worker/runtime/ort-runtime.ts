@@ -40,8 +40,18 @@ export interface OrtRuntimeOptions {
   wasmModule: WebAssembly.Module;
 }
 
+/** Initializers stored next to the graph (`<graph>.onnx.data`), as onnxruntime-web takes them. */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
+
 export interface OrtRuntime {
-  createSession(modelBytes: Uint8Array, label: string): Promise<InferenceSessionLike>;
+  createSession(
+    modelBytes: Uint8Array,
+    label: string,
+    externalData?: readonly ExternalDataFile[],
+  ): Promise<InferenceSessionLike>;
   tensor: TensorFactory;
 }
 
@@ -79,7 +89,11 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
     }
   }
 
-  async function createSession(modelBytes: Uint8Array, label: string) {
+  async function createSession(
+    modelBytes: Uint8Array,
+    label: string,
+    externalData?: readonly ExternalDataFile[],
+  ) {
     // Sessions are created one at a time: the first creation initialises the runtime.
     const next = chain.then(() =>
       withPrecompiledModule(() =>
@@ -87,6 +101,7 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
           executionProviders: ["wasm"],
           graphOptimizationLevel: "all",
           enableCpuMemArena: false,
+          ...(externalData?.length ? { externalData: [...externalData] } : {}),
         }),
       ),
     );
