@@ -13,6 +13,7 @@ import { createImagePreprocessor } from "./preprocess/image-preprocessor.ts";
 import { createOriginApp, type OriginApp } from "./server/app.ts";
 import { type RunningOrigin, serveOrigin } from "./server/serve.ts";
 import { createOriginTextEmbedder } from "./server/text-embedder.ts";
+import { createTextGraphRunner } from "./server/text-graph-run.ts";
 import { createVisionEncoder } from "./server/vision-encoder.ts";
 
 export interface StartedOrigin extends RunningOrigin {
@@ -64,11 +65,21 @@ export function createOriginFromModel(
         label: `${model.name} text`,
       })
     : undefined;
+  const textGraph = model.text
+    ? createTextGraphRunner({
+        session: model.text.session,
+        tensor: model.text.session.tensor,
+        maxBatch: 256,
+        maxSequence: model.text.maxLength,
+        vocabSize: model.manifest.architecture.text?.vocabSize ?? 49408,
+      })
+    : undefined;
   return createOriginApp({
     secret: options.secret,
     model: model.name,
     vision,
     text,
+    textGraph,
     provider: model.provider,
     batching: {
       maxBatch: options.maxBatch,

@@ -13,8 +13,9 @@ import type { ImagePreprocessor } from "../preprocess/image-preprocessor.ts";
 import { type BearerCheck, createBearerCheck } from "./auth.ts";
 import { type BatcherStats, createDynamicBatcher } from "./dynamic-batcher.ts";
 import { toHttpError } from "./http-errors.ts";
-import { readImageRequest } from "./request-images.ts";
+import { parseJson, readCapped, readImageRequest } from "./request-images.ts";
 import type { OriginTextEmbedder } from "./text-embedder.ts";
+import type { TextGraphRunner } from "./text-graph-run.ts";
 import { l2Normalize, type VisionEncoder } from "./vision-encoder.ts";
 
 export interface BatchingOptions {
@@ -31,6 +32,8 @@ export interface OriginAppOptions {
   model: string;
   vision?: { encoder: VisionEncoder; preprocessor: ImagePreprocessor };
   text?: OriginTextEmbedder;
+  /** Remote `session.run` of the text graph for the worker's conditioning core. */
+  textGraph?: TextGraphRunner;
   batching?: Partial<BatchingOptions>;
   limits?: { maxRequestBytes?: number; maxImagesPerRequest?: number; maxTexts?: number };
   /** Execution provider actually in use, reported by /readyz. */
@@ -45,6 +48,8 @@ export interface OriginApp {
   /** Stops accepting work; queued images are rejected with 503. */
   close(): void;
 }
+
+const TEXT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 32, maxWaitMs: 5, maxQueue: 256 };
 
@@ -159,12 +164,7 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
   app.post("/v1/text-embeddings", async (c) => {
     const text = options.text;
     if (!text) throw new ClipEdgeError("not_found", `model ${options.model} has no text tower`);
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch (error) {
-      throw new ClipEdgeError("malformed", "request body is not valid JSON", { cause: error });
-    }
+    const json = parseJson(await readCapped(c.req.raw, TEXT_BODY_LIMIT));
     const { texts, normalize } = parseTexts(json, maxTexts);
     const results = await text.embed(texts);
     return c.json({
@@ -179,6 +179,25 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
         truncated: r.truncated,
       })),
     });
+  });
+
+  app.get("/v1/info", (c) =>
+    c.json({
+      model: options.model,
+      provider: options.provider ?? "unknown",
+      vision: vision ? { imageSize: vision.encoder.imageSize } : null,
+      text: Boolean(options.text),
+      textGraph: options.textGraph
+        ? { inputNames: options.textGraph.inputNames, outputNames: options.textGraph.outputNames }
+        : null,
+    }),
+  );
+
+  app.post("/v1/text-graph/run", async (c) => {
+    const runner = options.textGraph;
+    if (!runner) throw new ClipEdgeError("not_found", `model ${options.model} has no text graph`);
+    const body = parseJson(await readCapped(c.req.raw, TEXT_BODY_LIMIT));
+    return c.json({ model: options.model, ...(await runner.run(body)) });
   });
 
   return {

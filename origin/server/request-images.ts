@@ -18,7 +18,8 @@ export interface RequestLimits {
   maxImagesPerRequest: number;
 }
 
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** Reads a request body, refusing (413) beyond `maxBytes` declared or streamed. */
+export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     throw new ClipEdgeError(
@@ -47,6 +48,20 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     offset += c.byteLength;
   }
   return out;
+}
+
+export function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch (error) {
+    throw new ClipEdgeError(
+      "malformed",
+      `request body is not valid JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 function parseBool(value: unknown, name: string): boolean {
