@@ -41,17 +41,18 @@ export interface Conditioner {
   encode(request: ConditioningRequest): Promise<ConditioningResult>;
 }
 
-/** One conjunction part: its blend members, each tokenised per encoder. */
+/** One conjunction part: its blend members, tokenised for one encoder. */
 interface ItemPart {
   weight: number;
   memberWeights: number[];
   normalize: boolean;
-  /** [member][encoder], chunks padded to `chunkCount` with empty-prompt chunks. */
-  members: TokenizedPrompt[][];
+  /** Per member; chunks padded to `chunkCount` with empty-prompt chunks. */
+  members: TokenizedPrompt[];
   chunkCount: number;
 }
 
-interface Item {
+/** A prompt as one encoder sees it (sdxl's encoder 2 may get prompt_2). */
+interface EncoderItem {
   text: string;
   parts: ItemPart[];
   /** Chunks of the prompt itself (sum over parts), before padding to the request's count. */
@@ -59,6 +60,9 @@ interface Item {
   /** Empty-prompt chunks appended so every item has the request's chunk count. */
   trailing: number;
 }
+
+/** One prompt (or negative prompt): per encoder. */
+type Item = EncoderItem[];
 
 export function createConditioner(options: ConditionerOptions): Conditioner {
   const preset = typeof options.preset === "string" ? getPreset(options.preset) : options.preset;
@@ -83,48 +87,54 @@ async function encode(
 ): Promise<ConditioningResult> {
   const { encoders } = options;
   const empty = (e: number) => emptyChunk(preset.encoders[e].padId, preset.maxLength);
-  const tokenize = (text: string): Item => {
+  const tokenizeFor = (text: string, e: number): EncoderItem => {
     const structure = promptStructure(text, req.syntax, parsers, req.longPrompt);
     const parts = structure.parts.map((part): ItemPart => {
       const members = part.members.map((fragments) =>
-        encoders.map((enc, e) =>
-          buildTokenChunks(fragments, enc.tokenizer, {
-            mode: req.longPrompt,
-            padId: preset.encoders[e].padId,
-            maxLength: preset.maxLength,
-            commaBacktrack: req.commaBacktrack,
-          }),
-        ),
+        buildTokenChunks(fragments, encoders[e].tokenizer, {
+          mode: req.longPrompt,
+          padId: preset.encoders[e].padId,
+          maxLength: preset.maxLength,
+          commaBacktrack: req.commaBacktrack,
+        }),
       );
-      const chunkCount = Math.max(...members.flat().map((t) => t.chunks.length));
-      for (const member of members) {
-        member.forEach((t, e) => {
-          while (t.chunks.length < chunkCount) t.chunks.push(empty(e));
-        });
-      }
+      const chunkCount = Math.max(...members.map((t) => t.chunks.length));
+      for (const t of members) while (t.chunks.length < chunkCount) t.chunks.push(empty(e));
       return { ...part, members, chunkCount };
     });
     const ownChunks = parts.reduce((a, p) => a + p.chunkCount, 0);
     return { text, parts, ownChunks, trailing: 0 };
   };
-  const positives = req.prompts.map(tokenize);
+  // Encoder 2 (sdxl text_encoder_2) reads prompt_2 when given; diffusers' `prompt_2 or prompt`
+  // also falls back for "" (same for negative_prompt_2).
+  const tokenize = (text: string, text2: string | null): Item =>
+    encoders.map((_, e) => tokenizeFor(e === 1 && text2 !== null ? text2 : text, e));
+  if (encoders.length < 2 && (req.prompts2 || req.negatives2)) {
+    throw new ClipEdgeError(
+      "invalid_request",
+      `prompt_2 / negative_prompt_2 need a two-encoder preset (sdxl); ${preset.name} has one`,
+    );
+  }
+  const positives = req.prompts.map((p, i) => tokenize(p, req.prompts2?.[i] || null));
   // Negative texts: null = zeros (sdxl force_zeros) or absent (flux / no guidance).
   const zeroNegatives = req.guidance && !req.negativeGiven && preset.forceZerosForEmptyNegative;
   const encodeNegatives =
     req.guidance && !zeroNegatives && (req.negativeGiven || !preset.negativeOnlyWhenGiven);
-  const negatives = encodeNegatives ? req.negatives.map((n) => tokenize(n ?? "")) : [];
+  const negatives = encodeNegatives
+    ? req.negatives.map((n, i) => tokenize(n ?? "", req.negatives2?.[i] || null))
+    : [];
   const items = [...positives, ...negatives];
-  const chunkCount = Math.max(...items.map((it) => it.ownChunks));
+  const chunkCount = Math.max(...items.flat().map((it) => it.ownChunks));
   const maxChunks = options.maxChunks ?? 32;
   if (chunkCount > maxChunks) {
-    const worst = items.find((it) => it.ownChunks === chunkCount)!;
+    const worst = items.flat().find((it) => it.ownChunks === chunkCount)!;
     throw new ClipEdgeError(
       "too_large",
       `prompt ${JSON.stringify(worst.text.slice(0, 40))} needs ${chunkCount} chunks of 75 tokens (${chunkCount * preset.maxLength} positions), more than the limit of ${maxChunks}`,
       { details: { chunks: chunkCount, maxChunks } },
     );
   }
-  for (const it of items) it.trailing = chunkCount - it.ownChunks;
+  for (const it of items.flat()) it.trailing = chunkCount - it.ownChunks;
 
   const perEncoderHidden: Float32Array[][] = []; // [encoder][item] -> [77*n, W]
   const widths: number[] = [];
@@ -152,7 +162,7 @@ async function encode(
     });
     // plan[item][part][member][chunk]
     const plan = items.map((it) =>
-      it.parts.map((part) => part.members.map((m) => m[e].chunks.map(planChunk))),
+      it[e].parts.map((part) => part.members.map((m) => m.chunks.map(planChunk))),
     );
     // Pooled-only encoders (flux) run only up to the longest EOT: exact under the causal mask.
     const eotLength = Math.max(2, ...plan.flat(3).map((p) => p.chunk.tokenCount + 2));
@@ -166,7 +176,8 @@ async function encode(
     // Pooled vector: the first chunk of the first part's first member.
     if (pooledOut) pooled = plan.map((p) => rows[pooledOut][p[0][0][0].base]);
     if (!rule) continue;
-    const hidden = items.map((item, i) => {
+    const hidden = items.map((encoderItems, i) => {
+      const item = encoderItems[e];
       const out = i < positives.length ? posOut! : negOut!;
       const zEmpty = rows[out][emptyIndex];
       const width = zEmpty.length / preset.maxLength;
@@ -250,8 +261,9 @@ async function encode(
 }
 
 /** Token counts and truncation of a prompt, from the first encoder's tokenisation. */
-function report(item: Item): PromptReport {
-  const units = item.parts.flatMap((p) => p.members.map((m) => m[0]));
+function report(items: Item): PromptReport {
+  const item = items[0];
+  const units = item.parts.flatMap((p) => p.members);
   return {
     text: item.text,
     tokenCount: units.reduce((a, t) => a + t.tokenCount, 0),

@@ -14,6 +14,9 @@ export interface NormalisedRequest {
   /** One entry per prompt; null = not given. */
   negatives: (string | null)[];
   negativeGiven: boolean;
+  /** Per prompt, or null when prompt_2 / negative_prompt_2 is not given. */
+  prompts2: string[] | null;
+  negatives2: string[] | null;
   clipSkip: number;
   clipSkipNegative: boolean;
   weighting: WeightingMode;
@@ -72,6 +75,20 @@ export function normaliseRequest(request: ConditioningRequest): NormalisedReques
     negatives = neg;
   } else throw bad("negative_prompt must be a string or an array of strings");
 
+  const perPrompt = (name: string, value: unknown): string[] | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value === "string") return list.map(() => value);
+    if (
+      Array.isArray(value) &&
+      value.length === list.length &&
+      value.every((v) => typeof v === "string")
+    ) {
+      return value;
+    }
+    throw bad(`${name} must be a string or an array of ${list.length} strings`);
+  };
+  const prompts2 = perPrompt("prompt_2", request.prompt_2);
+  const negatives2 = perPrompt("negative_prompt_2", request.negative_prompt_2);
   const weighting = oneOf("weighting", request.weighting, WEIGHTINGS, "none");
   const syntax =
     request.syntax === undefined || request.syntax === null
@@ -91,7 +108,10 @@ export function normaliseRequest(request: ConditioningRequest): NormalisedReques
     prompts: list,
     commaBacktrack: backtrack,
     negatives,
+    // diffusers: force_zeros applies when negative_prompt is None, whatever negative_prompt_2 is.
     negativeGiven: neg !== undefined && neg !== null,
+    prompts2,
+    negatives2,
     clipSkip: resolveClipSkip(request.clip_skip, request.a1111_clip_skip),
     clipSkipNegative: request.clip_skip_negative === true,
     weighting,

@@ -45,6 +45,10 @@ export interface ConditioningRequest {
   prompt?: string;
   prompts?: string[];
   negative_prompt?: string | string[] | null;
+  /** sdxl: text for text_encoder_2 (default: prompt), as diffusers' prompt_2. */
+  prompt_2?: string | string[] | null;
+  /** sdxl: negative text for text_encoder_2 (default: negative_prompt). */
+  negative_prompt_2?: string | string[] | null;
   /** diffusers numbering, k >= 1 (0 = no skip). */
   clip_skip?: number | null;
   /** A1111 numbering: 1 = no skip, 2 = diffusers clip_skip 1. */

@@ -422,3 +422,57 @@ describe("conditioner: default parsers", () => {
     ).rejects.toThrow(/ParsingException|blend/);
   });
 });
+
+describe("conditioner: sdxl prompt_2", () => {
+  it("encoder 2 reads prompt_2 / negative_prompt_2 (defaulting to prompt / negative_prompt)", async () => {
+    const { s1, s2, conditioner } = sdxl();
+    const r = await conditioner.encode({
+      prompt: "a red car",
+      prompt_2: "oil painting",
+      negative_prompt: "blurry",
+      negative_prompt_2: "low quality",
+    });
+    const left = (d: Float32Array) =>
+      Float32Array.from({ length: 77 * 4 }, (_, i) => d[Math.floor(i / 4) * 10 + (i % 4)]);
+    const right = (d: Float32Array) =>
+      Float32Array.from({ length: 77 * 6 }, (_, i) => d[Math.floor(i / 6) * 10 + 4 + (i % 6)]);
+    expect(left(r.tensors.prompt_embeds.data)).toEqual(
+      await fakeRun(s1, ids77("a red car", 49407), "hidden_states_2"),
+    );
+    expect(right(r.tensors.prompt_embeds.data)).toEqual(
+      await fakeRun(s2, ids77("oil painting", 0), "hidden_states_2"),
+    );
+    expect(r.tensors.pooled_prompt_embeds.data).toEqual(
+      await fakeRun(s2, ids77("oil painting", 0), "text_embeds"),
+    );
+    expect(right(r.tensors.negative_prompt_embeds.data)).toEqual(
+      await fakeRun(s2, ids77("low quality", 0), "hidden_states_2"),
+    );
+    expect(left(r.tensors.negative_prompt_embeds.data)).toEqual(
+      await fakeRun(s1, ids77("blurry", 49407), "hidden_states_2"),
+    );
+    // Without negative_prompt, force_zeros applies even when negative_prompt_2 is given (diffusers).
+    const z = await conditioner.encode({ prompt: "a", negative_prompt_2: "x" });
+    expect(z.tensors.negative_prompt_embeds.data.every((v) => v === 0)).toBe(true);
+    // An empty prompt_2 falls back to prompt (diffusers: prompt_2 or prompt).
+    const same = await conditioner.encode({ prompt: "a red car", prompt_2: "" });
+    expect(right(same.tensors.prompt_embeds.data)).toEqual(
+      await fakeRun(s2, ids77("a red car", 0), "hidden_states_2"),
+    );
+  });
+
+  it("prompt_2 on a one-encoder preset, or with the wrong batch size, is an error", async () => {
+    const { conditioner } = sd15();
+    await expect(conditioner.encode({ prompt: "a", prompt_2: "b" })).rejects.toThrow(/two-encoder/);
+    const { conditioner: xl } = sdxl();
+    await expect(xl.encode({ prompts: ["a", "b"], prompt_2: ["c"] })).rejects.toThrow(/prompt_2/);
+  });
+
+  it("chunk mode pads each encoder to the longest of prompt and prompt_2", async () => {
+    const { conditioner } = sdxl();
+    const long = Array.from({ length: 100 }, () => "cat").join(" ");
+    const r = await conditioner.encode({ prompt: "short", prompt_2: long, long_prompt: "chunk" });
+    expect(r.tensors.prompt_embeds.shape).toEqual([1, 154, 10]);
+    expect(r.tensors.negative_prompt_embeds.shape).toEqual([1, 154, 10]);
+  });
+});
