@@ -21,7 +21,8 @@ import { type LoadedBundle, loadBundle } from "../../runtime/load-bundle.ts";
 import { type Command, parseCommandArgs, requireOption } from "../command.ts";
 
 const USAGE = `Usage: clip-edge condition --model BUNDLE [--model2 BUNDLE] --preset sd15|sd2|sdxl|flux
-    --prompt TEXT [--prompt TEXT ...] [--negative TEXT] [--clip-skip K | --a1111-clip-skip N]
+    --prompt TEXT [--prompt TEXT ...] [--negative TEXT] [--prompt-2 TEXT] [--negative-2 TEXT]
+    [--clip-skip K | --a1111-clip-skip N]
     [--clip-skip-negative] [--weighting none|a1111|a1111-no-norm|comfy|compel]
     [--long truncate|chunk] [--num-images N] [--dtype float32|float16] --out FILE
 
@@ -36,6 +37,8 @@ Options:
   --preset NAME          sd15, sd2, sdxl or flux
   --prompt TEXT          prompt (repeat for a batch)
   --negative TEXT        negative prompt (default: preset rule; sdxl: zeros)
+  --prompt-2 TEXT        sdxl: text for text_encoder_2 (default: --prompt; repeat per prompt)
+  --negative-2 TEXT      sdxl: negative text for text_encoder_2 (default: --negative)
   --clip-skip K          diffusers numbering (1 = penultimate layer)
   --a1111-clip-skip N    A1111 numbering (2 = diffusers 1)
   --clip-skip-negative   apply clip skip to the negative prompt too
@@ -110,6 +113,8 @@ export const command: Command = {
       preset: { type: "string" },
       prompt: { type: "string", multiple: true },
       negative: { type: "string" },
+      "prompt-2": { type: "string", multiple: true },
+      "negative-2": { type: "string" },
       "clip-skip": { type: "string" },
       "a1111-clip-skip": { type: "string" },
       "clip-skip-negative": { type: "boolean" },
@@ -149,6 +154,8 @@ export const command: Command = {
     const request: ConditioningRequest = {
       prompts,
       negative_prompt: values.negative,
+      prompt_2: values["prompt-2"]?.length === 1 ? values["prompt-2"][0] : values["prompt-2"],
+      negative_prompt_2: values["negative-2"],
       clip_skip: intOption("clip-skip", values["clip-skip"]),
       a1111_clip_skip: intOption("a1111-clip-skip", values["a1111-clip-skip"]),
       clip_skip_negative: values["clip-skip-negative"] === true,
