@@ -172,7 +172,7 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       reports.text = await textQuantizationReport(
         reference,
         quantized,
-        reportInputs(tokenizer, padId, text!.maxPositions),
+        reportInputs(tokenizer, padId, text!.maxPositions, text!.vocabSize),
       );
     } else {
       const cos = await visionCosineMin(reference, quantized, ck.config.vision!.imageSize);
@@ -303,6 +303,7 @@ export function reportInputs(
     | undefined,
   padId: number,
   seq: number,
+  vocabSize = 49408,
 ): ReportInputs {
   if (tokenizer) {
     return {
@@ -318,13 +319,14 @@ export function reportInputs(
   const prompts: string[] = [];
   let state = 7;
   for (const len of [3, 8, 20, 40, 75]) {
-    const row = [49406];
+    // SOT/EOT are the two largest ids of the CLIP vocabulary (49406, 49407 for the real one).
+    const row = [vocabSize - 2];
     for (let i = 0; i < len; i++) {
       state = (state * 1103515245 + 12345) >>> 0;
-      row.push(256 + (state % 40000));
+      row.push(state % (vocabSize - 2));
     }
-    row.push(49407);
-    while (row.length < seq) row.push(padId);
+    row.push(vocabSize - 1);
+    while (row.length < seq) row.push(Math.min(padId, vocabSize - 1));
     ids.push(row.slice(0, seq));
     prompts.push(`<synthetic ids, ${len} tokens>`);
   }

@@ -68,7 +68,7 @@ export async function verifyBundle(
     report = await textQuantizationReport(
       ref,
       got,
-      reportInputs(tokenizer, bundle.manifest.tokenizer.padId, cfg.maxPositions),
+      reportInputs(tokenizer, bundle.manifest.tokenizer.padId, cfg.maxPositions, cfg.vocabSize),
     );
     await ref.release();
     await got.release();

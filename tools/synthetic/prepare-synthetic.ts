@@ -4,7 +4,8 @@
  * sizes, prepare times and the quantisation report. Not part of the default
  * test suite (it takes minutes and ~3 GB of memory).
  *
- *   tsx tools/synthetic/prepare-synthetic.ts [--out DIR] [--tokenizer DIR] [--preset l14-text|b32] [--quant fp32,int8,q4]
+ *   tsx tools/synthetic/prepare-synthetic.ts [--out DIR] [--tokenizer DIR] [--preset l14-text|b32]
+ *     [--quant fp32,int8,q4] [--token-embedding int8|external-int8] [--no-report]
  */
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import { parseArgs } from "node:util";
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
 import { prepareBundle } from "../prepare/prepare-bundle.ts";
 import { formatReport } from "../prepare/quant-report.ts";
+import type { TokenEmbeddingMode } from "../prepare/token-embedding.ts";
 import {
   CLIP_B32_TEXT,
   CLIP_B32_VISION,
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     tokenizer: { type: "string" },
     preset: { type: "string", default: "l14-text" },
     quant: { type: "string", default: "fp32,int8,q4" },
+    "token-embedding": { type: "string" },
+    "no-report": { type: "boolean", default: false },
   },
 });
 const root = values.out ? resolve(values.out) : mkdtempSync(join(tmpdir(), "clip-edge-synthetic-"));
@@ -50,7 +54,13 @@ console.log(
 for (const quant of values.quant.split(",") as Quantization[]) {
   t = performance.now();
   const out = join(root, `bundle-${quant}`);
-  const result = await prepareBundle({ from: ckpt, out, quantization: quant });
+  const result = await prepareBundle({
+    from: ckpt,
+    out,
+    quantization: quant,
+    tokenEmbedding: values["token-embedding"] as TokenEmbeddingMode | undefined,
+    skipReport: values["no-report"],
+  });
   const seconds = (performance.now() - t) / 1000;
   const sizes = result.manifest.graphs
     .map((g) => `${g.file} ${(g.bytes / 1e6).toFixed(1)} MB`)
