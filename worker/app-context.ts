@@ -2,6 +2,7 @@
 import type { WorkerLimits } from "./config/limits.ts";
 import type { ResponseCache } from "./http/response-cache.ts";
 import type { ModelRegistry } from "./models/model-registry.ts";
+import type { OriginClient } from "./origin/index.ts";
 
 export interface AppDeps {
   registry: ModelRegistry;
@@ -12,4 +13,6 @@ export interface AppDeps {
   /** Model ids per preset (from the PRESET_MODELS var), else [defaultModel]. */
   presetModels: (preset: string) => string[] | undefined;
   authEnabled: () => boolean;
+  /** The image / big-encoder origin, when ORIGIN_URL and ORIGIN_SECRET are set. */
+  origin: () => OriginClient | undefined;
 }

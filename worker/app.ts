@@ -12,6 +12,7 @@ import { registerConditioning } from "./routes/conditioning.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerScore } from "./routes/score.ts";
 import { registerTokenize } from "./routes/tokenize.ts";
 
 export const OPEN_PATHS = ["/healthz", "/readyz", "/openapi.json"] as const;
@@ -41,6 +42,7 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   registerEmbeddings(app, options);
   registerConditioning(app, options);
   registerTokenize(app, options);
+  registerScore(app, options);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -11,6 +11,7 @@ import { parseApiKeys } from "./http/auth.ts";
 import { createResponseCache } from "./http/response-cache.ts";
 import { type BucketLike, createBundleStore } from "./models/bundle-store.ts";
 import { createModelRegistry } from "./models/model-registry.ts";
+import { createOriginClient, type OriginClient } from "./origin/index.ts";
 import type { OrtRuntime } from "./runtime/ort-runtime.ts";
 
 export interface WorkerEnvLike {
@@ -18,6 +19,8 @@ export interface WorkerEnvLike {
   DEFAULT_MODEL?: string;
   PRESET_MODELS?: string;
   API_KEYS?: string;
+  ORIGIN_URL?: string;
+  ORIGIN_SECRET?: string;
 }
 
 export interface WorkerAppOptions {
@@ -31,9 +34,20 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
   const limits = readLimits(env as unknown as Record<string, unknown>);
   const keys = parseApiKeys(env.API_KEYS);
   const presets = parsePresetModels(env.PRESET_MODELS);
+  const origin: OriginClient | undefined =
+    env.ORIGIN_URL && env.ORIGIN_SECRET
+      ? createOriginClient({
+          baseUrl: env.ORIGIN_URL,
+          secret: env.ORIGIN_SECRET,
+          fetch: (input, init) => fetch(input, init),
+          timeoutMs: limits.originTimeoutMs,
+        })
+      : undefined;
   const registry = createModelRegistry({
     store: createBundleStore({ bucket: env.MODELS }),
     runtime: options.runtime,
+    maxGraphBytes: () => limits.maxGraphBytes,
+    origin: () => origin,
     batch: () => ({ windowMs: limits.batchWindowMs, maxBatch: limits.maxBatchSize }),
   });
   const defaultCache = () =>
@@ -49,6 +63,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
     presetModels: (preset) => presets[preset],
     authEnabled: () => keys.length > 0,
     apiKeys: () => keys,
+    origin: () => origin,
   });
 }
 

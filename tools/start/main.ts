@@ -60,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
     persistTo,
     "--var",
     `DEFAULT_MODEL:${bundle.name}`,
+    // Local dev has no 128 MB isolate limit: serve any graph size.
+    "--var",
+    "MAX_GRAPH_BYTES:0",
   ];
   log(`serving on http://${options.ip}:${options.port} (model ${bundle.name}); try:`);
   log(

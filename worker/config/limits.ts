@@ -17,6 +17,16 @@ export interface WorkerLimits {
   maxBatchSize: number;
   /** `Cache-Control: max-age` of cacheable responses, in seconds (0 disables the cache). */
   cacheTtlSeconds: number;
+  /**
+   * Largest text graph (plus external data) loaded into this isolate, in bytes; 0 = no
+   * limit. WASM memory grows to 2-3x the graph and isolates have 128 MB, so bigger graphs
+   * go to the origin (when configured) or answer 503 instead of crashing the isolate.
+   */
+  maxGraphBytes: number;
+  /** Largest image fetched by URL for /v1/score, in bytes. */
+  maxImageBytes: number;
+  /** Per-attempt timeout of origin calls, in milliseconds. */
+  originTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: WorkerLimits = {
@@ -26,6 +36,9 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   batchWindowMs: 4,
   maxBatchSize: 32,
   cacheTtlSeconds: 86_400,
+  maxGraphBytes: 40 * 1024 * 1024,
+  maxImageBytes: 10 * 1024 * 1024,
+  originTimeoutMs: 10_000,
 };
 
 const VARS: Record<keyof WorkerLimits, string> = {
@@ -35,6 +48,9 @@ const VARS: Record<keyof WorkerLimits, string> = {
   batchWindowMs: "BATCH_WINDOW_MS",
   maxBatchSize: "MAX_BATCH_SIZE",
   cacheTtlSeconds: "CACHE_TTL_SECONDS",
+  maxGraphBytes: "MAX_GRAPH_BYTES",
+  maxImageBytes: "MAX_IMAGE_BYTES",
+  originTimeoutMs: "ORIGIN_TIMEOUT_MS",
 };
 
 export function readLimits(vars: Record<string, unknown>): WorkerLimits {
@@ -43,7 +59,8 @@ export function readLimits(vars: Record<string, unknown>): WorkerLimits {
     const raw = vars[VARS[key]];
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
-    const min = key === "batchWindowMs" || key === "cacheTtlSeconds" ? 0 : 1;
+    const min =
+      key === "batchWindowMs" || key === "cacheTtlSeconds" || key === "maxGraphBytes" ? 0 : 1;
     if (!Number.isInteger(value) || value < min) {
       throw new ClipEdgeError(
         "invalid_input",

@@ -159,3 +159,38 @@ export const errorResponses = {
     content: { "application/json": { schema: ErrorSchema } },
   },
 } as const;
+
+export const ScoreImageSchema = z.union([
+  z.object({ url: z.string().url() }).strict(),
+  z.object({ b64: z.string().min(1) }).strict(),
+  z.object({ embedding: z.array(z.number()).min(1) }).strict(),
+]);
+
+export const ScoreRequestSchema = z
+  .object({
+    model: modelId.optional(),
+    images: z.array(ScoreImageSchema).min(1),
+    prompts: z.array(z.string()).min(1),
+    mode: z.enum(["clip_score", "rank"]).optional(),
+  })
+  .openapi("ScoreRequest");
+
+export const ScoreResponseSchema = z
+  .object({
+    object: z.literal("score"),
+    model: z.string(),
+    mode: z.enum(["clip_score", "rank"]),
+    scores: z
+      .array(z.array(z.number()))
+      .openapi({ description: "[image][prompt] CLIP score 100*max(cos,0)" }),
+    images: z.array(
+      z.object({
+        index: z.number().int(),
+        best_prompt: z.number().int(),
+        cosines: z.array(z.number()),
+        probabilities: z.array(z.number()).optional(),
+      }),
+    ),
+    aggregate: z.object({ clip_score: z.number(), pairs: z.enum(["diagonal", "all"]) }),
+  })
+  .openapi("ScoreResponse");

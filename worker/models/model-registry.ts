@@ -6,6 +6,7 @@
  * request.
  */
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
+import type { InferenceSessionLike } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
 import {
@@ -13,6 +14,7 @@ import {
   type BatchStats,
   createBatchedSession,
 } from "../inference/batched-session.ts";
+import { createRemoteTextSession, type OriginClient } from "../origin/index.ts";
 import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
@@ -22,6 +24,10 @@ export interface ModelRegistryOptions {
   /** Creates the onnxruntime-web runtime on first use. */
   runtime: () => OrtRuntime;
   batch: () => { windowMs: number; maxBatch: number };
+  /** Graphs above this size (bytes, with external data; 0 = no limit) are not loaded here. */
+  maxGraphBytes: () => number;
+  /** Where graphs too big for the isolate run, if anywhere. */
+  origin: () => OriginClient | undefined;
 }
 
 export interface LoadedModel {
@@ -37,6 +43,8 @@ export interface LoadedModel {
 export interface SessionReport {
   model: string;
   graph: string;
+  /** "edge": onnxruntime-web in this isolate; "origin": remote session on the origin. */
+  runs_on: "edge" | "origin";
   stats: BatchStats;
 }
 
@@ -114,25 +122,41 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
       ),
       textSession: once(async () => {
         const graph = textGraph(id, m);
-        const bytes = await store.getFile(id, graph.file, graph);
-        const externalData = [];
-        for (const extra of graph.externalData ?? []) {
-          externalData.push({ path: extra.file, data: await store.getFile(id, extra.file, extra) });
-        }
-        const session = await getRuntime().createSession(
-          bytes,
-          `${id}/${graph.file}`,
-          externalData,
-        );
+        const label = `${id}/${graph.file}`;
         const { windowMs, maxBatch } = options.batch();
+        const size = graph.bytes + (graph.externalData ?? []).reduce((sum, e) => sum + e.bytes, 0);
+        const limit = options.maxGraphBytes();
+        let session: InferenceSessionLike;
+        let runsOn: "edge" | "origin" = "edge";
+        if (limit > 0 && size > limit) {
+          const origin = options.origin();
+          if (!origin) {
+            throw new ClipEdgeError(
+              "unavailable",
+              `model ${id}: text graph ${graph.file} is ${size} bytes, over MAX_GRAPH_BYTES=${limit} for this isolate (WASM memory grows to 2-3x the graph; isolates have 128 MB); use a quantised bundle (prepare --quant int8|q4) or configure the origin (ORIGIN_URL, ORIGIN_SECRET)`,
+            );
+          }
+          session = await createRemoteTextSession(origin);
+          runsOn = "origin";
+        } else {
+          const bytes = await store.getFile(id, graph.file, graph);
+          const externalData = [];
+          for (const extra of graph.externalData ?? []) {
+            externalData.push({
+              path: extra.file,
+              data: await store.getFile(id, extra.file, extra),
+            });
+          }
+          session = await getRuntime().createSession(bytes, label, externalData);
+        }
         const batched = createBatchedSession({
           session,
           tensor: getRuntime().tensor,
           windowMs,
           maxBatch,
-          label: `${id}/${graph.file}`,
+          label,
         });
-        sessionStats.push({ model: id, graph: graph.file, stats: batched.stats });
+        sessionStats.push({ model: id, graph: graph.file, runs_on: runsOn, stats: batched.stats });
         return batched;
       }),
     };

@@ -29,6 +29,7 @@ const ReadySchema = z
       z.object({
         model: z.string(),
         graph: z.string(),
+        runs_on: z.enum(["edge", "origin"]),
         runs: z.number().int(),
         requests: z.number().int(),
         largest_batch: z.number().int(),
@@ -59,6 +60,7 @@ export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
       deps.registry.sessions().map((s) => ({
         model: s.model,
         graph: s.graph,
+        runs_on: s.runs_on,
         runs: s.stats.runs,
         requests: s.stats.requests,
         largest_batch: s.stats.largestBatch,
