@@ -15,9 +15,13 @@ export {
   type SequenceInput,
 } from "./conditioning/encoder-runner.ts";
 export {
+  defaultSyntax,
   type PromptParser,
   type PromptParsers,
+  type PromptPart,
+  type PromptStructure,
   promptFragments,
+  promptStructure,
 } from "./conditioning/fragments.ts";
 export { conditioningMetadataStrings } from "./conditioning/metadata.ts";
 export { getPreset, PRESETS, type Preset, type PresetName } from "./conditioning/presets.ts";
@@ -31,7 +35,9 @@ export {
 export {
   buildTokenChunks,
   CHUNK_TOKENS,
+  COMMA_ID,
   EOT_ID,
+  emptyChunk,
   SOT_ID,
   type TokenChunk,
   type TokenizedPrompt,
