@@ -144,3 +144,75 @@ describe("POST /v1/conditioning", () => {
     expect(file.tensors.get("negative_prompt_embeds")!.shape).toEqual([1, ...expected.shape]);
   });
 });
+
+describe("POST /v1/conditioning, other presets and formats", () => {
+  it("sdxl with two encoders: penultimate hidden states concatenated, pooled = text_embeds", async () => {
+    const index = 3;
+    const response = await post("/v1/conditioning", {
+      preset: "sdxl",
+      model: ["tiny-openai", "tiny-openai"],
+      prompt: golden.prompts[index].text,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      tensors: Record<string, { shape: number[]; data: number[] }>;
+    };
+    const l = goldenRow("penultimate_pre_ln_pad49407", index);
+    const g = goldenRow("penultimate_pre_ln_pad0", index);
+    const w = l.shape[1];
+    expect(body.tensors.prompt_embeds.shape).toEqual([1, 77, 2 * w]);
+    const embeds = body.tensors.prompt_embeds.data;
+    const first: number[] = [];
+    const second: number[] = [];
+    for (let row = 0; row < 77; row++) {
+      first.push(...embeds.slice(row * 2 * w, row * 2 * w + w));
+      second.push(...embeds.slice(row * 2 * w + w, (row + 1) * 2 * w));
+    }
+    expect(maxAbsDiff(first, l.data)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(second, g.data)).toBeLessThanOrEqual(1e-4);
+    expect(
+      maxAbsDiff(body.tensors.pooled_prompt_embeds.data, goldenRow("text_embeds", index).data),
+    ).toBeLessThanOrEqual(1e-4);
+    // No negative prompt: diffusers' force_zeros_for_empty_prompt.
+    expect(body.tensors.negative_pooled_prompt_embeds.data.every((v) => v === 0)).toBe(true);
+  });
+
+  it("npy carries prompt_embeds with shape headers", async () => {
+    const response = await post("/v1/conditioning", {
+      prompt: golden.prompts[0].text,
+      format: "npy",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tensor-name")).toBe("prompt_embeds");
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect(String.fromCharCode(...bytes.subarray(1, 6))).toBe("NUMPY");
+    const headerLength = bytes[8] | (bytes[9] << 8);
+    const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
+    const expected = goldenRow("last_hidden_state_pad49407", 0);
+    expect(header).toContain(`'shape': (1, ${expected.shape.join(", ")})`);
+    const data = new Float32Array(bytes.slice(10 + headerLength).buffer);
+    expect(maxAbsDiff(data, expected.data)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe("POST /v1/tokenize", () => {
+  it("reports ids, offsets into the prompt and the 75-token window", async () => {
+    const prompt = golden.prompts[0].text;
+    const response = await post("/v1/tokenize", { prompt });
+    const body = (await response.json()) as {
+      tokens: { id: number; start: number; end: number }[];
+      chunks: { ids: number[] }[];
+      token_count: number;
+      window: number;
+    };
+    const goldenIds = (golden.prompts[0] as unknown as { input_ids_pad49407: number[] })
+      .input_ids_pad49407;
+    expect(body.chunks[0].ids).toEqual(goldenIds);
+    expect(body.window).toBe(75);
+    expect(body.tokens.length).toBe(Math.min(body.token_count, 75));
+    for (const token of body.tokens) {
+      expect(token.start).toBeGreaterThanOrEqual(0);
+      expect(token.end).toBeLessThanOrEqual(prompt.length);
+    }
+  });
+});
