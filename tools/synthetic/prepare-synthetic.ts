@@ -63,7 +63,11 @@ for (const quant of values.quant.split(",") as Quantization[]) {
   });
   const seconds = (performance.now() - t) / 1000;
   const sizes = result.manifest.graphs
-    .map((g) => `${g.file} ${(g.bytes / 1e6).toFixed(1)} MB`)
+    .map((g) => {
+      const table = g.tokenEmbeddingTable;
+      const extra = table ? ` + ${table.file} ${(table.bytes / 1e6).toFixed(1)} MB` : "";
+      return `${g.file} ${(g.bytes / 1e6).toFixed(1)} MB${extra}`;
+    })
     .join(", ");
   const phases = Object.entries(result.timings)
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
