@@ -32,7 +32,7 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 3 : 15);
+  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 15);
   const variants = list(env.CLIP_EDGE_BENCH_VARIANTS);
   return {
     quick,
@@ -49,7 +49,7 @@ export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env
     runtimes: list(env.CLIP_EDGE_BENCH_RUNTIMES) ?? ["native", "wasm-node", "workerd"],
     warmup: quick ? 1 : 3,
     runs,
-    tokens: [8, 25, 77],
+    tokens: quick ? [8, 25] : [8, 25, 77],
     batches: quick ? [1, 8] : [1, 8, 32],
     batchTokens: 25,
   };

@@ -37,9 +37,7 @@ export const scenario: Scenario = {
       const plan: { variant: string; runtimes: string[] }[] = [
         ...cfg.variants.map((variant) => ({
           variant,
-          runtimes: cfg.runtimes.filter(
-            (r): r is BenchRuntime => r === "native" || r === "wasm-node",
-          ),
+          runtimes: cfg.runtimes,
         })),
         ...cfg.experiments.map((variant) => ({
           variant,

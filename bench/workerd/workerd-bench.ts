@@ -40,7 +40,7 @@ export async function measureWorkerdText(
       server: { hostname: "127.0.0.1", port: 0 },
       inspector: false,
       persist,
-      logLevel: "error",
+      logLevel: "none",
       watch: false,
     },
   });
