@@ -94,8 +94,44 @@ export function precomputeCoefficients(
 }
 
 function clip8(sum: number): number {
-  const v = Math.floor(sum / ONE);
+  // floor(sum / 2^22) with an arithmetic shift, as Pillow (sums stay well inside int32).
+  const v = sum >> PRECISION_BITS;
   return v < 0 ? 0 : Math.min(v, 255);
+}
+
+/** The common 3-band case, specialised (the horizontal pass dominates the cost). */
+function horizontalRgb(
+  data: Uint8Array,
+  width: number,
+  rowOffset: number,
+  outHeight: number,
+  outWidth: number,
+  c: Coefficients,
+  out: Uint8Array,
+): void {
+  const { bounds, fixed, ksize } = c;
+  let o = 0;
+  for (let yy = 0; yy < outHeight; yy++) {
+    const rowBase = (yy + rowOffset) * width * 3;
+    for (let xx = 0; xx < outWidth; xx++) {
+      const count = bounds[xx * 2 + 1];
+      let k = xx * ksize;
+      const kEnd = k + count;
+      let p = rowBase + bounds[xx * 2] * 3;
+      let s0 = HALF;
+      let s1 = HALF;
+      let s2 = HALF;
+      for (; k < kEnd; k++, p += 3) {
+        const w = fixed[k];
+        s0 += data[p] * w;
+        s1 += data[p + 1] * w;
+        s2 += data[p + 2] * w;
+      }
+      out[o++] = clip8(s0);
+      out[o++] = clip8(s1);
+      out[o++] = clip8(s2);
+    }
+  }
 }
 
 function horizontalPass(
@@ -105,20 +141,40 @@ function horizontalPass(
   outWidth: number,
   c: Coefficients,
 ): RawImage {
-  const { channels, width } = src;
+  const { channels, width, data } = src;
+  const { bounds, fixed, ksize } = c;
   const out = new Uint8Array(outWidth * outHeight * channels);
+  if (channels === 3) {
+    horizontalRgb(data, width, rowOffset, outHeight, outWidth, c, out);
+    return { data: out, width: outWidth, height: outHeight, channels };
+  }
+  // One pass over the taps accumulates every band (as Pillow does for multi-band images).
   for (let yy = 0; yy < outHeight; yy++) {
     const rowBase = (yy + rowOffset) * width * channels;
+    let o = yy * outWidth * channels;
     for (let xx = 0; xx < outWidth; xx++) {
-      const xmin = c.bounds[xx * 2];
-      const count = c.bounds[xx * 2 + 1];
-      const kBase = xx * c.ksize;
-      for (let ch = 0; ch < channels; ch++) {
-        let sum = HALF;
-        let p = rowBase + xmin * channels + ch;
-        for (let x = 0; x < count; x++, p += channels) sum += src.data[p] * c.fixed[kBase + x];
-        out[(yy * outWidth + xx) * channels + ch] = clip8(sum);
+      const count = bounds[xx * 2 + 1];
+      const kBase = xx * ksize;
+      let p = rowBase + bounds[xx * 2] * channels;
+      let s0 = HALF;
+      let s1 = HALF;
+      let s2 = HALF;
+      let s3 = HALF;
+      for (let x = 0; x < count; x++, p += channels) {
+        const k = fixed[kBase + x];
+        s0 += data[p] * k;
+        if (channels > 1) {
+          s1 += data[p + 1] * k;
+          if (channels > 2) {
+            s2 += data[p + 2] * k;
+            if (channels > 3) s3 += data[p + 3] * k;
+          }
+        }
       }
+      out[o++] = clip8(s0);
+      if (channels > 1) out[o++] = clip8(s1);
+      if (channels > 2) out[o++] = clip8(s2);
+      if (channels > 3) out[o++] = clip8(s3);
     }
   }
   return { data: out, width: outWidth, height: outHeight, channels };
@@ -152,6 +208,9 @@ export function resample(
   const { width, height } = image;
   if (!(outWidth >= 1 && outHeight >= 1)) {
     throw new RangeError(`resample: output size ${outWidth}x${outHeight} must be positive`);
+  }
+  if (!(image.channels >= 1 && image.channels <= 4)) {
+    throw new RangeError(`resample: ${image.channels} channels (1..4 supported)`);
   }
   if (image.data.length !== width * height * image.channels) {
     throw new RangeError(
