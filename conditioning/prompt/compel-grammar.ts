@@ -14,7 +14,8 @@ import {
   type OptionGroup,
   unquote,
 } from "./compel-operators.ts";
-import { codePointAt, isPyWhitespace, pyFloat, pyRepr } from "./py-text.ts";
+import { exactPowInt } from "./exact-pow.ts";
+import { codePointAt, isPyWhitespace, pyExpandTabs, pyFloat, pyRepr } from "./py-text.ts";
 
 /**
  * compel's pyparsing grammar (`build_parser_syntax`) as a memoised PEG: every rule is an ordered
@@ -52,6 +53,17 @@ function foundWord(text: string, at: number): string {
     /[A-Za-z0-9\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc-\u00be\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]{1,16}/y;
   m.lastIndex = at;
   return m.exec(text)?.[0] ?? codePointAt(text, at) ?? "";
+}
+
+/** pyparsing `lineno(loc, s)` and `col(loc, s)`. */
+function lineOf(text: string[], at: number): number {
+  let line = 1;
+  for (let i = 0; i < at; i += 1) if (text[i] === "\n") line += 1;
+  return line;
+}
+function columnOf(text: string[], at: number): number {
+  if (at > 0 && at < text.length && text[at - 1] === "\n") return 1;
+  return at - (at > 0 ? text.lastIndexOf("\n", at - 1) : -1);
 }
 
 export class CompelGrammar {
@@ -125,9 +137,10 @@ export class CompelGrammar {
       if (!m) return null;
       const content = unquote(m.value.slice(1, -1));
       if (isPyStripEmpty(content)) return { end: m.end, value: [makeFragment("", 1)] };
-      const inner = new CompelGrammar(content.replaceAll('"', '\\"'));
+      const source = pyExpandTabs(content.replaceAll('"', '\\"'));
+      const inner = new CompelGrammar(source);
       const parsed = mode === "fragment" ? inner.fragmentList(0, true) : inner.prompt(0);
-      if (inner.skip(parsed.end) !== content.replaceAll('"', '\\"').length) return null;
+      if (inner.skip(parsed.end) !== source.length) return null;
       return { end: m.end, value: parsed.value };
     });
   }
@@ -189,7 +202,7 @@ export class CompelGrammar {
 
   private attentionFrom(target: CompelNode[], op: WeightOp): CompelNode {
     const weight =
-      typeof op === "number" ? op : (op[0] === "+" ? PLUS_BASE : MINUS_BASE) ** op.length;
+      typeof op === "number" ? op : exactPowInt(op[0] === "+" ? PLUS_BASE : MINUS_BASE, op.length);
     return { type: "attention", weight, children: target };
   }
 
@@ -381,9 +394,12 @@ export class CompelGrammar {
     }
     const end = this.skip(pos);
     if (end !== this.s.length) {
+      // Python positions count code points, not UTF-16 units
+      const points = [...this.s];
+      const at = [...this.s.slice(0, end)].length;
       throw new CompelParseError(
         "ParseException",
-        `Expected end of text, found ${pyRepr(foundWord(this.s, end))}  (at char ${end}), (line:1, col:${end + 1})`,
+        `Expected end of text, found ${pyRepr(foundWord(this.s, end))}  (at char ${at}), (line:${lineOf(points, at)}, col:${columnOf(points, at)})`,
       );
     }
     return { type: "conjunction", prompts: parts, weights: parts.map(() => 1.0) };

@@ -1,7 +1,7 @@
 import { type CompelResult, flattenCompel } from "./compel-flatten.ts";
 import { CompelGrammar } from "./compel-grammar.ts";
 import { type CompelConjunction, CompelParseError } from "./compel-nodes.ts";
-import { isPyWhitespace, PY_WS_CLASS } from "./py-text.ts";
+import { isPyWhitespace, PY_WS_CLASS, pyExpandTabs } from "./py-text.ts";
 
 /**
  * Deepest `(` nesting accepted. compel itself needs ~100 s at depth 8; ours is linear in the
@@ -32,7 +32,7 @@ export function parseCompelTree(text: string): CompelConjunction | null {
       `parentheses nested ${depth} deep (limit ${COMPEL_MAX_DEPTH})`,
     );
   }
-  return new CompelGrammar(prompt).conjunction();
+  return new CompelGrammar(pyExpandTabs(prompt)).conjunction();
 }
 
 /**

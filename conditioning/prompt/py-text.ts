@@ -57,12 +57,13 @@ export function pyFloat(text: string): number | undefined {
   let ascii = "";
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    if (isPyWhitespace(ch)) ascii += " ";
-    else if (cp < 128) ascii += ch;
+    if (cp < 128) ascii += ch;
+    else if (isPyWhitespace(ch)) ascii += " ";
     else if (DECIMAL_RE.test(ch)) ascii += String(decimalValue(cp));
     else return undefined;
   }
-  ascii = ascii.replace(/^ +| +$/g, "");
+  // float() strips ASCII " \t\n\r\v\f" (not \x1c-\x1f) and any non-ASCII whitespace
+  ascii = ascii.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, "");
   const special = SPECIAL_RE.exec(ascii);
   if (special) {
     if (special[2].toLowerCase() === "nan") return Number.NaN;
@@ -90,4 +91,22 @@ export function pyRepr(text: string): string {
     } else out += ch;
   }
   return out + quote;
+}
+
+/** Python `str.expandtabs(8)` (pyparsing's `parse_string` applies it to its input). */
+export function pyExpandTabs(text: string): string {
+  if (!text.includes("\t")) return text;
+  let out = "";
+  let column = 0;
+  for (const ch of text) {
+    if (ch === "\t") {
+      const pad = 8 - (column % 8);
+      out += " ".repeat(pad);
+      column += pad;
+    } else {
+      out += ch;
+      column = ch === "\n" || ch === "\r" ? 0 : column + 1;
+    }
+  }
+  return out;
 }
