@@ -25,43 +25,78 @@ export function normalizeText(text: string, mode: NormalizationMode): string {
 
 export interface NormalizedWithOffsets {
   text: string;
-  /** For each UTF-16 position of `text` (and one past the end): UTF-16 index in the input. */
-  sourceIndex: Int32Array;
+  /** For each UTF-16 unit of `text`: the [start, end) UTF-16 range of the input it came from. */
+  sourceStart: Int32Array;
+  sourceEnd: Int32Array;
 }
 
 /**
  * Greedy alignment of the cleaned text to the input: each character maps to the next
  * identical (or NFKC-identical) input character within a small window; characters ftfy or
- * the HTML unescaper produced map to the input position where the unmatched stretch starts.
+ * the HTML unescaper produced map to the input stretch between their matched neighbours.
+ * A matched character's source runs to where the next cleaned character's starts, so input
+ * that was removed (an entity's tail, an escape sequence) belongs to the character before it.
  */
-function alignCleaned(input: string, cleaned: string): Int32Array {
-  const map = new Int32Array(cleaned.length + 1);
+function alignCleaned(input: string, cleaned: string): { start: Int32Array; end: Int32Array } {
+  const start = new Int32Array(cleaned.length + 1);
+  const end = new Int32Array(cleaned.length + 1);
   if (input === cleaned) {
-    for (let i = 0; i <= cleaned.length; i++) map[i] = i;
-    return map;
+    for (let i = 0; i <= cleaned.length; i++) {
+      start[i] = i;
+      end[i] = i + 1;
+    }
+    return { start, end };
   }
   const WINDOW = 40;
+  const matched = new Uint8Array(cleaned.length + 1);
+  const same = (source: string, char: string) =>
+    source === char || source.normalize("NFKC") === char;
+  const chars = Array.from(cleaned);
   let cursor = 0;
   let j = 0;
-  for (const char of cleaned) {
+  for (let c = 0; c < chars.length; c++) {
+    const char = chars[c];
     let found = -1;
     let k = cursor;
+    // Text that replaced something (the previous character, unmatched) consumed at least one
+    // input character: do not match its successor at the very same place.
+    if (c > 0 && !matched[j - 1] && start[j - 1] === cursor && k < input.length) {
+      k += input.codePointAt(k)! > 0xffff ? 2 : 1;
+    }
     for (let steps = 0; k < input.length && steps < WINDOW; steps++) {
-      const cp = input.codePointAt(k)!;
-      const source = String.fromCodePoint(cp);
-      if (source === char || source.normalize("NFKC") === char) {
+      const source = String.fromCodePoint(input.codePointAt(k)!);
+      if (same(source, char)) {
         found = k;
         break;
       }
       k += source.length;
     }
+    if (found > cursor && c + 1 < chars.length) {
+      // Skipping input to match here is wrong if one of the next characters matches the
+      // skipped part (this character was then produced by a fix, like "\r" -> "\n").
+      const ahead = chars.slice(c + 1, c + 4);
+      for (let m = cursor; m < found && found >= 0; ) {
+        const source = String.fromCodePoint(input.codePointAt(m)!);
+        if (ahead.some((next) => same(source, next))) found = -1;
+        m += source.length;
+      }
+    }
     const at = found >= 0 ? found : cursor;
-    for (let u = 0; u < char.length; u++) map[j + u] = at;
+    for (let u = 0; u < char.length; u++) {
+      start[j + u] = at;
+      matched[j + u] = found >= 0 ? 1 : 0;
+    }
     if (found >= 0) cursor = found + (input.codePointAt(found)! > 0xffff ? 2 : 1);
     j += char.length;
   }
-  map[cleaned.length] = input.length;
-  return map;
+  start[cleaned.length] = input.length;
+  matched[cleaned.length] = 1;
+  let nextMatched = input.length;
+  for (let u = cleaned.length - 1; u >= 0; u--) {
+    end[u] = Math.max(start[u], matched[u] ? start[u + 1] : nextMatched);
+    if (matched[u]) nextMatched = start[u];
+  }
+  return { start, end };
 }
 
 export function normalizeWithOffsets(text: string, mode: NormalizationMode): NormalizedWithOffsets {
@@ -99,14 +134,19 @@ export function normalizeWithOffsets(text: string, mode: NormalizationMode): Nor
   }
   const body = kept.slice(a, b);
   const lowered = pyLower(body.join(""));
-  const sourceIndex = new Int32Array(lowered.length + 1);
+  const sourceStart = new Int32Array(lowered.length);
+  const sourceEnd = new Int32Array(lowered.length);
   let out = 0;
   for (let i = 0; i < body.length; i++) {
     const width = pyLower(body[i]).length;
-    const source = aligned[keptStart[a + i]];
-    for (let u = 0; u < width && out < lowered.length; u++) sourceIndex[out++] = source;
+    // A character's source runs to where the next cleaned character's source starts, so
+    // text ftfy removed or rewrote (entities, escapes) belongs to the character before it.
+    const start = aligned.start[keptStart[a + i]];
+    const end = Math.max(start, aligned.end[keptEnd[a + i] - 1]);
+    for (let u = 0; u < width && out < lowered.length; u++) {
+      sourceStart[out] = start;
+      sourceEnd[out++] = end;
+    }
   }
-  const end = b > a ? aligned[keptEnd[b - 1]] : aligned[0];
-  while (out <= lowered.length) sourceIndex[out++] = end;
-  return { text: lowered, sourceIndex };
+  return { text: lowered, sourceStart, sourceEnd };
 }

@@ -123,7 +123,7 @@ export function createTokenizer(
   function encode(text: string, opts: EncodeOptions = {}): number[] {
     checkText(text);
     const ids: number[] = [];
-    encodeNormalized(normalizeText(text, opts.mode ?? "openai"), (piece) => {
+    encodeNormalized(normalizeText(text, modeOf(opts)), (piece) => {
       for (const id of piece) ids.push(id);
     });
     return ids;
@@ -131,19 +131,16 @@ export function createTokenizer(
 
   function encodeWithOffsets(text: string, opts: EncodeOptions = {}): TokenWithOffset[] {
     checkText(text);
-    const { text: normalized, sourceIndex } = normalizeWithOffsets(text, opts.mode ?? "openai");
+    const { text: normalized, sourceStart, sourceEnd } = normalizeWithOffsets(text, modeOf(opts));
     const out: TokenWithOffset[] = [];
     encodeNormalized(normalized, (piece, start, end) => {
-      // Split the pre-token's span over its BPE tokens by their UTF-8 byte lengths.
+      // Split the pre-token over its BPE tokens by UTF-8 bytes; a token that covers part of a
+      // character gets the whole character.
       const span = normalized.slice(start, end);
-      const bounds = tokenBoundaries(
-        span,
-        piece.map((id) => tokenByteLength(id)),
-      );
+      const ranges = tokenUnitRanges(span, piece.map(tokenByteLength));
       piece.forEach((id, i) => {
-        const from = sourceIndex[start + bounds[i]];
-        const to = sourceIndex[start + bounds[i + 1]];
-        out.push({ id, start: from, end: Math.max(from, to) });
+        const [first, last] = ranges[i];
+        out.push({ id, start: sourceStart[start + first], end: sourceEnd[start + last - 1] });
       });
     });
     return out;
@@ -232,7 +229,7 @@ export function createTokenizer(
     maxLength,
     normalize: (text, opts = {}) => {
       checkText(text);
-      return normalizeText(text, opts.mode ?? "openai");
+      return normalizeText(text, modeOf(opts));
     },
     encode,
     encodeWithOffsets,
@@ -240,6 +237,17 @@ export function createTokenizer(
     decode,
     idsToTokens,
   };
+}
+
+function modeOf(options: EncodeOptions | undefined): NormalizationMode {
+  const mode = options?.mode ?? "openai";
+  if (mode !== "openai" && mode !== "hf") {
+    throw new ClipEdgeError(
+      "invalid_input",
+      `tokenizer: mode must be "openai" or "hf", got ${JSON.stringify(mode)}`,
+    );
+  }
+  return mode;
 }
 
 function checkText(text: unknown): asserts text is string {
@@ -251,27 +259,31 @@ function checkText(text: unknown): asserts text is string {
   }
 }
 
-/** UTF-16 boundaries inside `span` for consecutive tokens of the given UTF-8 byte lengths. */
-function tokenBoundaries(span: string, byteLengths: readonly number[]): number[] {
-  // byteEnd[k] = UTF-8 bytes before UTF-16 unit k (rounded to whole characters).
-  const unitAtByte: number[] = [];
-  let bytes = 0;
+/**
+ * For consecutive tokens of the given UTF-8 byte lengths inside `span`: each token's UTF-16
+ * unit range [first, last), widened to whole characters.
+ */
+function tokenUnitRanges(span: string, byteLengths: readonly number[]): Array<[number, number]> {
+  const charStart: number[] = []; // UTF-8 byte -> UTF-16 start of its character
+  const charEnd: number[] = []; // UTF-8 byte -> UTF-16 end of its character
   for (let unit = 0; unit < span.length; ) {
     const cp = span.codePointAt(unit)!;
     const width = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     const next = unit + (cp > 0xffff ? 2 : 1);
-    // A token boundary inside a character moves to the character's end.
-    for (let b = 0; b < width; b++) unitAtByte[bytes + b] = b === 0 ? unit : next;
-    bytes += width;
+    for (let b = 0; b < width; b++) {
+      charStart.push(unit);
+      charEnd.push(next);
+    }
     unit = next;
   }
-  unitAtByte[bytes] = span.length;
-  const bounds = [0];
-  let total = 0;
+  const ranges: Array<[number, number]> = [];
+  let byte = 0;
   for (const length of byteLengths) {
-    total += length;
-    bounds.push(unitAtByte[Math.min(total, bytes)] ?? span.length);
+    const first = charStart[Math.min(byte, charStart.length - 1)] ?? 0;
+    const last =
+      charEnd[Math.min(byte + Math.max(length, 1) - 1, charEnd.length - 1)] ?? span.length;
+    ranges.push([first, Math.max(first + 1, last)]);
+    byte += length;
   }
-  bounds[bounds.length - 1] = span.length;
-  return bounds;
+  return ranges;
 }

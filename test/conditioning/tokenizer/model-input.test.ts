@@ -103,6 +103,26 @@ describe("decode and offsets", () => {
     for (const t of tokens) expect(t.end).toBeGreaterThanOrEqual(t.start);
   });
 
+  it.each([
+    ["\r\ra\n", ["a"]],
+    ["&not&", ["&not", "&not", "&"]],
+    ["&#x27;a's", ["&#x27;", "a", "'s"]],
+    ["\ufb03x", ["\ufb03", "\ufb03x"]],
+  ])("offsets of %j map fixed text to its source", (text, pieces) => {
+    const tokens = tokenizer.encodeWithOffsets(text);
+    expect(tokens.map((t) => t.id)).toEqual(tokenizer.encode(text));
+    expect(tokens.map((t) => text.slice(t.start, t.end))).toEqual(pieces);
+  });
+
+  it("tokens that split a character (byte-level BPE, lowercase expansion) all cover it", () => {
+    const text = "\u65e5\u672c\u8a9e \u0130stanbul";
+    const tokens = tokenizer.encodeWithOffsets(text);
+    expect(tokens.map((t) => t.id)).toEqual(tokenizer.encode(text));
+    for (const t of tokens) expect(t.end).toBeGreaterThan(t.start);
+    const pieces = new Set(tokens.map((t) => text.slice(t.start, t.end)));
+    expect(pieces).toEqual(new Set(["\u65e5", "\u672c", "\u8a9e", "\u0130", "stanbul"]));
+  });
+
   it("splits a multi-token word's span by bytes, in order", () => {
     const text = "supercalifragilisticexpialidocious";
     const tokens = tokenizer.encodeWithOffsets(text);

@@ -67,9 +67,10 @@ describe("tokenizer properties", () => {
           }
           const offsets = tokenizer.encodeWithOffsets(text, { mode });
           expect(offsets.map((t) => t.id)).toEqual(ids);
-          for (const t of offsets) {
+          offsets.forEach((t, i) => {
             expect(0 <= t.start && t.start <= t.end && t.end <= text.length).toBe(true);
-          }
+            if (i > 0) expect(t.start).toBeGreaterThanOrEqual(offsets[i - 1].start);
+          });
           const input = tokenizer.encodeForModel(text, { mode });
           expect(input.ids).toHaveLength(77);
         }
@@ -120,14 +121,15 @@ describe("tokenizer properties", () => {
 
   it("encoding time grows linearly with input length", () => {
     const uncached = createTokenizer(vocabFiles(), { cacheLimit: 0 });
+    // Fastest of 5 runs: robust against other processes and GC pauses on a shared machine.
     const time = (text: string) => {
-      const runs: number[] = [];
-      for (let r = 0; r < 3; r++) {
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 5; r++) {
         const start = performance.now();
         uncached.encode(text);
-        runs.push(performance.now() - start);
+        best = Math.min(best, performance.now() - start);
       }
-      return runs.sort((a, b) => a - b)[1];
+      return best;
     };
     const rng = fc.sample(fc.integer({ min: 0, max: 25 }), { numRuns: 400_000, seed: 42 });
     const letters = (n: number, offset: number) =>
@@ -142,14 +144,14 @@ describe("tokenizer properties", () => {
       mojibake: (n) => "caf\u00c3\u00a9 \u00e2\u20ac\u0153x ".repeat(n / 12),
     };
     for (const [name, make] of Object.entries(shapes)) {
-      time(make(5_000)); // warm-up
-      const small = time(make(5_000));
-      const large = time(make(40_000));
-      // 8x the input: linear is ~8x, quadratic would be ~64x. Generous bound for noisy CI.
+      time(make(64_000)); // warm-up (JIT, large-string paths)
+      const small = time(make(4_000));
+      const large = time(make(64_000));
+      // 16x the input: linear is ~16x, quadratic ~256x; generous bound for a noisy shared CI.
       expect(
         large / Math.max(small, 0.2),
         `${name}: ${small.toFixed(2)}ms -> ${large.toFixed(2)}ms`,
-      ).toBeLessThan(24);
+      ).toBeLessThan(100);
     }
   });
 });
