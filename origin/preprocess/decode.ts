@@ -153,9 +153,10 @@ export function createImageDecoder(
     const mode = modeFor(format, bytes, meta.channels ?? 3, meta.hasAlpha ?? false, label);
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
-      raw = await sharpFactory(bytes, sharpOptions)
-        .raw({ depth: "uchar" })
-        .toBuffer({ resolveWithObject: true });
+      let pipeline = sharpFactory(bytes, sharpOptions);
+      // Greyscale stays one band (libvips would otherwise widen b-w JPEGs to sRGB on output).
+      if (mode === "L" || mode === "LA" || mode === "1") pipeline = pipeline.toColourspace("b-w");
+      raw = await pipeline.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
     } catch (error) {
       throw new ClipEdgeError(
         "malformed",
