@@ -9,13 +9,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { prepareBundle } from "../../tools/prepare/prepare-bundle.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    workerBundleDir: string;
-    workerFixturesDir: string;
-  }
-}
+import "./pool-options.ts";
 
 export default async function setup(project: TestProject): Promise<() => void> {
   const root = mkdtempSync(join(tmpdir(), "clip-edge-worker-"));

@@ -9,6 +9,13 @@ import { join, normalize } from "node:path";
 import { Response } from "miniflare";
 import type { inject as vitestInject } from "vitest";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    workerBundleDir: string;
+    workerFixturesDir: string;
+  }
+}
+
 function serve(roots: Record<string, string>) {
   return async (request: { url: string }) => {
     const { pathname } = new URL(request.url);

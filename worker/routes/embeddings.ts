@@ -33,7 +33,14 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
     const inputs = typeof body.input === "string" ? [body.input] : body.input;
     checkPrompts(inputs, deps.limits(), "input");
     const modelId = body.model ?? deps.defaultModel();
-    const { hash } = await deps.registry.manifest(modelId);
+    const { hash, manifest } = await deps.registry.manifest(modelId);
+    const width = manifest.architecture.projectionDim;
+    if (body.dimensions !== undefined && width !== undefined && body.dimensions > width) {
+      throw new ClipEdgeError(
+        "invalid_request",
+        `dimensions=${body.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
+      );
+    }
     const canonical = { ...body, input: inputs, model: modelId, user: undefined };
     return deps.cache.respond(
       c,
