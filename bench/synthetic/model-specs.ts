@@ -1,7 +1,11 @@
 import type { TextConfig, VisionConfig } from "../../tools/prepare/clip-config.ts";
 
 /** Real CLIP dimensions for the synthetic (random-weight) benchmark models. */
-export type BenchModelId = "clip-vit-l14-text" | "clip-vit-b32-text" | "clip-vit-b32-vision";
+export type BenchModelId =
+  | "clip-vit-l14-text"
+  | "clip-vit-b32-text"
+  | "clip-vit-b32-vision"
+  | "clip-tiny-text";
 
 export interface TextModelSpec {
   id: BenchModelId;
@@ -42,6 +46,13 @@ export const MODEL_SPECS: Record<BenchModelId, ModelSpec> = {
     kind: "text",
     config: { ...textBase, hiddenSize: 512, intermediateSize: 2048, numHeads: 8 },
     projectionDim: 512,
+  },
+  // Not a real model: CLIP vocabulary, tiny width, for the bench's smoke test.
+  "clip-tiny-text": {
+    id: "clip-tiny-text",
+    kind: "text",
+    config: { ...textBase, hiddenSize: 64, intermediateSize: 256, numHeads: 4, numLayers: 4 },
+    projectionDim: 32,
   },
   "clip-vit-b32-vision": {
     id: "clip-vit-b32-vision",
