@@ -123,9 +123,16 @@ export function createTokenizer(
   function encode(text: string, opts: EncodeOptions = {}): number[] {
     checkText(text);
     const ids: number[] = [];
-    encodeNormalized(normalizeText(text, modeOf(opts)), (piece) => {
-      for (const id of piece) ids.push(id);
-    });
+    for (const match of preTokenize(normalizeText(text, modeOf(opts)))) {
+      const piece = match[0];
+      const special = specials.get(piece);
+      if (special !== undefined) {
+        ids.push(special);
+        continue;
+      }
+      const word = bpe.encodeWord(piece);
+      for (let i = 0; i < word.length; i++) ids.push(word[i]);
+    }
     return ids;
   }
 
