@@ -2,6 +2,7 @@ import type { TensorFactory } from "../encoder/session.ts";
 import { ClipEdgeError } from "../errors.ts";
 import { maskedVariants, weighChunk } from "./chunk-weighting.ts";
 import { hiddenStateOutput } from "./clip-skip.ts";
+import { buildComfyChunks } from "./comfy-chunks.ts";
 import { defaultPromptParsers } from "./default-parsers.ts";
 import { exportedHiddenStates, runSequences, type SequenceInput } from "./encoder-runner.ts";
 import { type PromptParsers, promptStructure } from "./fragments.ts";
@@ -90,13 +91,18 @@ async function encode(
   const tokenizeFor = (text: string, e: number): EncoderItem => {
     const structure = promptStructure(text, req.syntax, parsers, req.longPrompt);
     const parts = structure.parts.map((part): ItemPart => {
+      const chunkOptions = {
+        mode: req.longPrompt,
+        padId: preset.encoders[e].padId,
+        maxLength: preset.maxLength,
+        commaBacktrack: req.commaBacktrack,
+      };
+      // ComfyUI syntax chunks the way ComfyUI does (whole words, per-word tokenisation).
+      const comfy = req.syntax === "comfy" && req.longPrompt === "chunk";
       const members = part.members.map((fragments) =>
-        buildTokenChunks(fragments, encoders[e].tokenizer, {
-          mode: req.longPrompt,
-          padId: preset.encoders[e].padId,
-          maxLength: preset.maxLength,
-          commaBacktrack: req.commaBacktrack,
-        }),
+        comfy
+          ? buildComfyChunks(fragments, encoders[e].tokenizer, chunkOptions)
+          : buildTokenChunks(fragments, encoders[e].tokenizer, chunkOptions),
       );
       const chunkCount = Math.max(...members.map((t) => t.chunks.length));
       for (const t of members) while (t.chunks.length < chunkCount) t.chunks.push(empty(e));

@@ -79,7 +79,7 @@ export function emptyChunk(padId: number, maxLength = 77): TokenChunk {
   return finishChunk([], [], [], padId, maxLength);
 }
 
-function finishChunk(
+export function finishChunk(
   ids: number[],
   weights: number[],
   fragments: number[],
