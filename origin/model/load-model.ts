@@ -10,6 +10,11 @@ import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manif
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { Tokenizer } from "../../conditioning/tokenizer/tokenizer.ts";
 import type { AdaptedSession } from "../../tools/runtime/adapt-session.ts";
+import { loadBundle } from "../../tools/runtime/load-bundle.ts";
+import {
+  createTokenEmbeddingTable,
+  withTokenEmbeddingTable,
+} from "../../tools/runtime/token-embedding-table.ts";
 import { type PreprocessorConfig, parsePreprocessorConfig } from "../preprocess/config.ts";
 import { type CreateSession, openProviderSession, type Provider } from "./provider-session.ts";
 
@@ -43,17 +48,6 @@ export interface OriginModel {
   };
   text?: { session: AdaptedSession; tokenizer: Tokenizer; padId: number; maxLength: number };
   release(): Promise<void>;
-}
-
-function readManifest(dir: string): BundleManifest {
-  const path = join(dir, "manifest.json");
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as BundleManifest;
-  } catch (error) {
-    throw new ClipEdgeError("malformed", `${path}: not a readable bundle manifest`, {
-      cause: error,
-    });
-  }
 }
 
 /** Prefers an fp32 graph of the given kind (the origin is not memory-bound). */
@@ -90,7 +84,9 @@ async function bundleDirFor(
 export async function loadOriginModel(options: LoadModelOptions): Promise<OriginModel> {
   const log = options.log ?? ((line: string) => console.error(line));
   const dir = await bundleDirFor(options, log);
-  const manifest = readManifest(dir);
+  // Manifest validated by the runtime's loader; graphs are opened by path (external data).
+  const bundle = loadBundle(dir, { verifyHashes: false });
+  const manifest = bundle.manifest;
   const providers: Provider[] = [];
   const open = async (entry: GraphEntry) => {
     // Once CUDA failed to start, do not try it again for the next graph.
@@ -132,8 +128,20 @@ export async function loadOriginModel(options: LoadModelOptions): Promise<Origin
   }
   const textGraph = pickGraph(manifest, "text");
   if (textGraph) {
+    let session = await open(textGraph);
+    if (session.inputNames.includes("token_embeds")) {
+      // int8 token table stored beside the graph (external-int8): feed token_embeds from input_ids.
+      const table = bundle.readTokenEmbeddingTable();
+      if (!table) {
+        throw new ClipEdgeError(
+          "malformed",
+          `${dir}: text graph takes token_embeds but the bundle has no token table`,
+        );
+      }
+      session = withTokenEmbeddingTable(session, createTokenEmbeddingTable(table));
+    }
     model.text = {
-      session: await open(textGraph),
+      session,
       tokenizer: await options.loadTokenizer(dir),
       padId: manifest.tokenizer.padId,
       maxLength: manifest.tokenizer.maxLength,
