@@ -131,6 +131,7 @@ describe("GET /openapi.json", () => {
         "/v1/conditioning",
         "/v1/embeddings",
         "/v1/models",
+        "/v1/score",
         "/v1/tokenize",
       ].sort(),
     );
