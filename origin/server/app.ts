@@ -118,7 +118,8 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
     const ready = !closed && !full;
     return c.json(
       {
-        status: ready ? "ready" : closed ? "closing" : "overloaded",
+        status: ready ? "ready" : "unavailable",
+        ...(ready ? {} : { reason: closed ? "shutting down" : "queue full" }),
         model: options.model,
         provider: options.provider ?? "unknown",
         vision: Boolean(vision),

@@ -73,7 +73,12 @@ describe("origin app", () => {
       vision: true,
     });
     origin.close();
-    expect((await origin.fetch(new Request("http://origin/readyz"))).status).toBe(503);
+    const closed = await origin.fetch(new Request("http://origin/readyz"));
+    expect(closed.status).toBe(503);
+    expect((await closed.json()) as Json).toMatchObject({
+      status: "unavailable",
+      reason: "shutting down",
+    });
   });
 
   it("rejects missing and wrong bearer tokens with 401 JSON", async () => {
