@@ -1,3 +1,5 @@
+import { pyRepr } from "./py-text.ts";
+
 /** Compel parse-tree nodes (before flatten), mirroring compel's prompt_parser classes. */
 
 export type OptionValue = number | string;
@@ -89,8 +91,16 @@ export function reprNode(node: CompelNode | CompelNode[]): string {
     case "lora":
       return `Lora('${node.model}'@${Number.isInteger(node.weight) ? node.weight : pyFloatRepr(node.weight)})`;
     case "swap":
-      return `CrossAttentionControlSubstitute:(${reprNode(node.original)}->${reprNode(node.edited)} (${JSON.stringify(node.options)})`;
+      return `CrossAttentionControlSubstitute:(${reprNode(node.original)}->${reprNode(node.edited)} (${reprDict(node.options)})`;
   }
+}
+
+/** Python `repr(dict)` of swap options (string keys, float or string values). */
+function reprDict(options: Record<string, OptionValue>): string {
+  const items = Object.entries(options).map(
+    ([k, v]) => `${pyRepr(k)}: ${typeof v === "number" ? pyFloatRepr(v) : pyRepr(v)}`,
+  );
+  return `{${items.join(", ")}}`;
 }
 
 export function reprPrompts(prompts: CompelNode[][], flattened = false): string {
