@@ -9,6 +9,7 @@ import { basename, join, resolve } from "node:path";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { Tokenizer } from "../../conditioning/tokenizer/tokenizer.ts";
+import { resolveModelSource } from "../../tools/hub/resolve-model.ts";
 import type { AdaptedSession } from "../../tools/runtime/adapt-session.ts";
 import { loadBundle } from "../../tools/runtime/load-bundle.ts";
 import {
@@ -60,9 +61,16 @@ async function bundleDirFor(
   options: LoadModelOptions,
   log: (line: string) => void,
 ): Promise<string> {
-  const dir = resolve(options.model);
-  if (!existsSync(dir))
-    throw new ClipEdgeError("not_found", `--model ${options.model}: no such folder`);
+  let dir = resolve(options.model);
+  if (!existsSync(dir)) {
+    // A hub id (owner/name[/subfolder][@revision]) already pulled into the cache; the origin
+    // itself never downloads (run `clip-edge pull` first).
+    const source = await resolveModelSource(options.model, {
+      cacheDir: options.cacheDir,
+      offline: true,
+    });
+    dir = source.dir;
+  }
   if (existsSync(join(dir, "manifest.json"))) return dir;
   if (!existsSync(join(dir, "config.json"))) {
     throw new ClipEdgeError(

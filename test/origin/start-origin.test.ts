@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -183,6 +191,68 @@ describe("origin on an int8 bundle with an external token table", () => {
         let cos = 0;
         for (let i = 0; i < e.length; i++) cos += e[i] * golden.data[i];
         expect(cos).toBeGreaterThan(0.98);
+      } finally {
+        await started.close();
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("--model as a hub id", () => {
+  it("serves a repo already pulled into the cache, and names the pull command when it is not", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "clip-edge-hub-"));
+    try {
+      expect(() =>
+        parseOriginArgs(["--model", "acme/tiny-clip", "--cache-dir", cache], {
+          ORIGIN_SECRET: SECRET,
+        }),
+      ).not.toThrow();
+      await expect(
+        startOrigin(
+          parseOriginArgs(["--model", "acme/tiny-clip", "--port", "0", "--cache-dir", cache], {
+            ORIGIN_SECRET: SECRET,
+          }),
+          () => {},
+        ),
+      ).rejects.toThrow(/clip-edge pull acme\/tiny-clip/);
+      const dir = join(cache, "hub", "acme--tiny-clip", "main");
+      mkdirSync(dir, { recursive: true });
+      const files = [
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "vocab.json",
+        "merges.txt",
+      ];
+      for (const f of files) copyFileSync(join(tinyOpenaiDir(), f), join(dir, f));
+      writeFileSync(
+        join(dir, "clip-edge-pull.json"),
+        JSON.stringify({
+          repo: "acme/tiny-clip",
+          revision: "main",
+          subfolder: "",
+          endpoint: "https://huggingface.co",
+          files: files.map((name) => ({
+            name,
+            path: name,
+            size: statSync(join(dir, name)).size,
+            sha256: "",
+          })),
+        }),
+      );
+      const started = await startOrigin(
+        parseOriginArgs(
+          ["--model", "acme/tiny-clip", "--port", "0", "--host", "127.0.0.1", "--cache-dir", cache],
+          {
+            ORIGIN_SECRET: SECRET,
+          },
+        ),
+        () => {},
+      );
+      try {
+        expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
       } finally {
         await started.close();
       }
