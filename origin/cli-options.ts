@@ -7,7 +7,8 @@ import type { Provider } from "./model/provider-session.ts";
 
 export const ORIGIN_USAGE = `Usage: npm run origin -- --model DIR [options]
 
-  --model DIR            prepared bundle (manifest.json) or Hugging Face CLIP folder (prepared on first use)
+  --model DIR|HUB_ID     prepared bundle (manifest.json), Hugging Face CLIP folder (prepared on first use)
+                         or a hub id already pulled into --cache-dir (owner/name[/subfolder][@rev])
   --port N               listen port (default 8788, env PORT)
   --host ADDR            listen address (default 0.0.0.0)
   --provider cuda|cpu    execution provider (default env ORIGIN_PROVIDER or cpu); cuda falls back to cpu
