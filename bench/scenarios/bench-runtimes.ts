@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import type {
   AdaptedSession,
   OrtModuleLike,
@@ -6,6 +6,8 @@ import type {
 } from "../../tools/runtime/adapt-session.ts";
 import { adaptOrtSession } from "../../tools/runtime/adapt-session.ts";
 import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
+import { externalRanges } from "../experiments/external-ranges.ts";
+import { ReleasingBytes } from "../experiments/releasing-external-data.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";
 import { filePath } from "../synthetic/model-cache.ts";
 
@@ -19,6 +21,33 @@ export interface SessionConfig {
   extraSession?: Record<string, string>;
   /** Drop the JS copy of the model bytes after session creation (default true). */
   releaseBytes?: boolean;
+  /**
+   * External data as one buffer (default), or per-initializer chunks handed
+   * over through ReleasingBytes: "chunks" only meters, "releasing" also drops
+   * each chunk once onnxruntime-web has copied it.
+   */
+  externalData?: "buffer" | "chunks" | "releasing";
+  /** Called during session creation at each external-data read (memory sampling). */
+  onExternalRead?: () => void;
+}
+
+function readChunks(prepared: PreparedModel, graph: Uint8Array, config: SessionConfig) {
+  const path = filePath(prepared, prepared.externalData!);
+  const fd = openSync(path, "r");
+  try {
+    const ranges = externalRanges(graph);
+    const chunks = ranges.map((r) => {
+      const data = new Uint8Array(r.length);
+      readSync(fd, data, 0, r.length, r.offset);
+      return { offset: r.offset, data };
+    });
+    return new ReleasingBytes(chunks, statSync(path).size, {
+      release: config.externalData === "releasing",
+      onRead: config.onExternalRead,
+    });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface LoadedSession {
@@ -65,11 +94,14 @@ export async function loadSession(
     ? [
         {
           path: prepared.externalData,
-          data: readFileSync(filePath(prepared, prepared.externalData)) as Uint8Array,
+          data:
+            (config.externalData ?? "buffer") === "buffer"
+              ? (readFileSync(filePath(prepared, prepared.externalData)) as Uint8Array)
+              : readChunks(prepared, bytes, config),
         },
       ]
     : undefined;
-  const heldBytes = bytes.byteLength + (external?.[0].data.byteLength ?? 0);
+  const heldBytes = bytes.byteLength + (prepared.externalBytes ?? 0);
   const t1 = performance.now();
   const ort = await import("onnxruntime-web");
   ort.env.wasm.numThreads = 1;

@@ -46,9 +46,15 @@ function targetRows(rs: BenchResult[]): string[][] {
       label,
       `<= ${limit} MB`,
       b
-        ? `${fmt(b.peak_total_mb)} MB (${b.variant}: WASM ${fmt(b.peak_wasm_mb)} + JS ${fmt(b.peak_js_mb)}; token cosine min ${fmt(b.token_cosine_min ?? "n/a", "cosine")})`
+        ? `${fmt(b.peak_total_mb)} MB peak incl. load, ${fmt(b.steady_total_mb)} MB loaded+running after releasing the JS model copy (${b.variant}: WASM ${fmt(b.peak_wasm_mb)}; token cosine min vs fp32 ${fmt(b.token_cosine_min ?? "n/a", "cosine")})`
         : "not measured",
-      b ? ((b.peak_total_mb as number) <= limit ? "met" : "missed") : "",
+      b
+        ? (b.peak_total_mb as number) <= limit
+          ? "met"
+          : (b.steady_total_mb as number) <= limit
+            ? "met after load only"
+            : "missed"
+        : "",
     ]);
   };
   mem(L14, 110, "CLIP-L text, WASM + JS memory");
@@ -135,6 +141,7 @@ export function resultsMarkdown(records: BenchResult[], machine: MachineInfo): s
     "peak_wasm_mb",
     "peak_js_mb",
     "peak_total_mb",
+    "steady_total_mb",
     "peak_rss_delta_mb",
     "token_cosine_min",
     "token_cosine_mean",

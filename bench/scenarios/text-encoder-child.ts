@@ -50,7 +50,13 @@ async function main(args: TextChildArgs): Promise<void> {
   gc();
   const base = { js: jsBytes(), rss: process.memoryUsage().rss };
   const probe = wasm ? installWasmMemoryProbe() : undefined;
-  const loaded = await loadSession(args.runtime, args.prepared, args.session);
+  let loadPeak = 0;
+  const loaded = await loadSession(args.runtime, args.prepared, {
+    ...args.session,
+    onExternalRead: () => {
+      loadPeak = Math.max(loadPeak, jsBytes() - base.js + (probe?.bytes() ?? 0));
+    },
+  });
   probe?.uninstall();
   gc();
   const afterLoad = { js: jsBytes() - base.js, wasm: probe?.bytes() ?? 0 };
@@ -134,8 +140,16 @@ async function main(args: TextChildArgs): Promise<void> {
   const peaks = wasm
     ? {
         peak_wasm_mb: toMb(peakWasm),
-        peak_js_mb: toMb(peakJs),
-        peak_total_mb: toMb(peakWasm + peakJs),
+        // The JS copy of the model is alive while the session is created.
+        peak_js_mb: toMb(Math.max(peakJs, afterLoad.js)),
+        // Sampled during creation where external data is read through ReleasingBytes,
+        // otherwise bounded by the JS copy + WASM heap after creation.
+        peak_total_mb: toMb(
+          Math.max(peakWasm + peakJs, loadPeak > 0 ? loadPeak : afterLoad.wasm + afterLoad.js),
+        ),
+        ...(loadPeak > 0 ? { load_peak_sampled_mb: toMb(loadPeak) } : {}),
+        // Loaded and running, after the JS model copy is released.
+        steady_total_mb: toMb(peakWasm + peakJs),
       }
     : { peak_rss_delta_mb: toMb(peakRss) };
   records.unshift({
