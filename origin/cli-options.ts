@@ -1,5 +1,5 @@
 /** `npm run origin -- --model DIR [--port 8788] [--provider cuda|cpu] ...` + environment. */
-import { homedir } from "node:os";
+import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClipEdgeError } from "../conditioning/errors.ts";
@@ -14,6 +14,7 @@ export const ORIGIN_USAGE = `Usage: npm run origin -- --model DIR [options]
   --provider cuda|cpu    execution provider (default env ORIGIN_PROVIDER or cpu); cuda falls back to cpu
   --device-id N          CUDA device (default 0)
   --threads N            intra-op threads for the CPU provider (default: onnxruntime's choice)
+  --preprocess-threads N worker threads for resize/crop/normalise (default min(4, cores-1); 0 = inline)
   --max-batch N          images per session.run (default 32)
   --max-wait-ms N        how long a partial batch waits for more images (default 5)
   --max-queue N          images allowed to wait; beyond it 429 + Retry-After (default 256)
@@ -32,6 +33,7 @@ export interface OriginCliOptions {
   provider: Provider;
   deviceId: number;
   threads?: number;
+  preprocessThreads: number;
   maxBatch: number;
   maxWaitMs: number;
   maxQueue: number;
@@ -68,6 +70,7 @@ export function parseOriginArgs(
         provider: { type: "string" },
         "device-id": { type: "string" },
         threads: { type: "string" },
+        "preprocess-threads": { type: "string" },
         "max-batch": { type: "string" },
         "max-wait-ms": { type: "string" },
         "max-queue": { type: "string" },
@@ -105,6 +108,11 @@ export function parseOriginArgs(
     provider,
     deviceId: int("device-id", values["device-id"] as string | undefined, 0),
     ...(threads ? { threads } : {}),
+    preprocessThreads: int(
+      "preprocess-threads",
+      values["preprocess-threads"] as string | undefined,
+      Math.max(1, Math.min(4, availableParallelism() - 1)),
+    ),
     maxBatch: int("max-batch", values["max-batch"] as string | undefined, 32, 1),
     maxWaitMs: int("max-wait-ms", values["max-wait-ms"] as string | undefined, 5),
     maxQueue: int("max-queue", values["max-queue"] as string | undefined, 256, 1),

@@ -10,6 +10,7 @@ import { createOrtNodeSession } from "../tools/runtime/ort-node-session.ts";
 import type { OriginCliOptions } from "./cli-options.ts";
 import { loadOriginModel, type OriginModel } from "./model/load-model.ts";
 import { createImagePreprocessor } from "./preprocess/image-preprocessor.ts";
+import { createTransformPool, type TransformPool } from "./preprocess/transform-pool.ts";
 import { createOriginApp, type OriginApp } from "./server/app.ts";
 import { type RunningOrigin, serveOrigin } from "./server/serve.ts";
 import { createOriginTextEmbedder } from "./server/text-embedder.ts";
@@ -35,6 +36,7 @@ export function createOriginFromModel(
     | "exifOrientation"
   >,
   log: (line: string) => void,
+  transform?: TransformPool,
 ): OriginApp {
   const vision = model.vision
     ? {
@@ -52,6 +54,7 @@ export function createOriginFromModel(
             maxPixels: options.maxPixels,
             applyExifOrientation: options.exifOrientation,
           },
+          ...(transform ? { transform: transform.transform } : {}),
         }),
       }
     : undefined;
@@ -111,7 +114,11 @@ export async function startOrigin(
     loadTokenizer: loadTokenizerFromDir,
     log,
   });
-  const origin = createOriginFromModel(model, options, log);
+  const pool =
+    model.vision && options.preprocessThreads > 0
+      ? createTransformPool({ size: options.preprocessThreads })
+      : undefined;
+  const origin = createOriginFromModel(model, options, log, pool);
   const running = await serveOrigin(origin, { port: options.port, hostname: options.host });
   log(
     `origin: serving ${model.name} (${[model.vision && "vision", model.text && "text"].filter(Boolean).join(" + ")}, ${model.provider}) on ${options.host}:${running.port}`,
@@ -122,6 +129,7 @@ export async function startOrigin(
     origin,
     async close() {
       await running.close();
+      await pool?.close();
       await model.release();
     },
   };

@@ -1,7 +1,7 @@
 /**
  * Bytes -> CLIP pixel values: decode (sharp, PIL-equivalent pixels) then OpenAI's transform.
  */
-import { clipTransform } from "./clip-transform.ts";
+import { clipTransform, type DecodedImage } from "./clip-transform.ts";
 import type { PreprocessorConfig } from "./config.ts";
 import { createImageDecoder, type DecodeOptions, type SharpFactory } from "./decode.ts";
 
@@ -9,6 +9,8 @@ export interface ImagePreprocessorOptions {
   sharp: SharpFactory;
   config: PreprocessorConfig;
   decode?: Partial<DecodeOptions>;
+  /** Runs the resize/crop/normalise elsewhere (a worker-thread pool); default inline. */
+  transform?: (image: DecodedImage, config: PreprocessorConfig) => Promise<Float32Array>;
 }
 
 export interface ImagePreprocessor {
@@ -30,7 +32,11 @@ export function createImagePreprocessor(options: ImagePreprocessorOptions): Imag
     imageSize: 3 * config.cropSize.height * config.cropSize.width,
     async preprocess(bytes, { label = "image", out, offset = 0 } = {}) {
       const image = await decode(bytes, label);
-      return clipTransform(image, config, out, offset);
+      if (!options.transform) return clipTransform(image, config, out, offset);
+      const values = await options.transform(image, config);
+      if (!out) return values;
+      out.set(values, offset);
+      return out;
     },
   };
 }
