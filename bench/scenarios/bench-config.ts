@@ -14,8 +14,8 @@ export interface BenchConfig {
   cacheDir: string;
   models: string[];
   variants: string[];
-  /** Lever variants, measured with onnxruntime-web only. */
-  experiments: string[];
+  /** Lever variants per model, measured with onnxruntime-web only. */
+  experiments: (model: string) => string[];
   runtimes: string[];
   warmup: number;
   runs: number;
@@ -32,7 +32,7 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 15);
+  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 10);
   const variants = list(env.CLIP_EDGE_BENCH_VARIANTS);
   return {
     quick,
@@ -41,13 +41,24 @@ export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env
       list(env.CLIP_EDGE_BENCH_MODELS) ??
       (quick ? ["clip-vit-b32-text"] : ["clip-vit-l14-text", "clip-vit-b32-text"]),
     variants: variants ?? (quick ? ["int8"] : ["fp32", "int8", "q4"]),
-    experiments:
+    experiments: (model) =>
       list(env.CLIP_EDGE_BENCH_EXPERIMENTS) ??
       (quick || variants
         ? []
-        : ["q4-ext", "int8-ext", "q4-embeds-ext", "q4-acc4", "int8-dq", "mixed-q4mlp"]),
+        : model === "clip-vit-l14-text"
+          ? [
+              "q4-ext",
+              "int8-ext",
+              "mixed-q4mlp",
+              "q4-embeds-ext",
+              "int8-embeds-ext",
+              "mixed-embeds-ext",
+              "q4-acc4",
+              "int8-dq",
+            ]
+          : ["int8-ext", "q4-embeds-ext", "int8-embeds-ext"]),
     runtimes: list(env.CLIP_EDGE_BENCH_RUNTIMES) ?? ["native", "wasm-node", "workerd"],
-    warmup: quick ? 1 : 3,
+    warmup: quick ? 1 : 2,
     runs,
     tokens: quick ? [8, 25] : [8, 25, 77],
     batches: quick ? [1, 8] : [1, 8, 32],

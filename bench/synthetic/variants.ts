@@ -42,6 +42,20 @@ export const EXPERIMENT_VARIANTS: VariantSpec[] = [
     embeddingsOutside: true,
     experiment: "token table outside the graph (int8 rows read by row) + external data",
   },
+  {
+    id: "int8-embeds-ext",
+    quantization: "int8",
+    externalData: true,
+    embeddingsOutside: true,
+    experiment: "int8 layers, token table outside the graph + external data",
+  },
+  {
+    id: "mixed-embeds-ext",
+    quantization: "q4",
+    externalData: true,
+    embeddingsOutside: true,
+    experiment: "4-bit MLP + int8 attention, token table outside + external data",
+  },
   { id: "q4-acc4", quantization: "q4", experiment: "MatMulNBits accuracy_level 4" },
   { id: "int8-dq", quantization: "int8", experiment: "DequantizeLinear -> fp32 MatMul" },
   { id: "mixed-q4mlp", quantization: "q4", experiment: "4-bit MLP, int8 attention" },
@@ -60,6 +74,8 @@ const LINEAR_OF: Record<string, { attn: LinearKind; mlp: LinearKind }> = {
   "int8-dq": { attn: "int8-dq", mlp: "int8-dq" },
   "mixed-q4mlp": { attn: "int8", mlp: "q4" },
   "q4-embeds-ext": { attn: "q4", mlp: "q4" },
+  "int8-embeds-ext": { attn: "int8", mlp: "int8" },
+  "mixed-embeds-ext": { attn: "int8", mlp: "q4" },
 };
 
 export function buildVariantGraph(
