@@ -206,6 +206,7 @@ export async function runBench(
     },
   };
   for (const scenario of selected) {
+    const first = results.length;
     try {
       await scenario.run(ctx);
     } catch (error) {
@@ -214,10 +215,11 @@ export async function runBench(
         `bench: scenario ${scenario.name} failed: ${(error as Error)?.message ?? error}\n`,
       );
     }
-  }
-  if (!json) {
-    io.stdout.write(formatTable(results));
-    for (const note of notes) io.stdout.write(`${note}\n`);
+    // One table per scenario, printed as soon as it is done (a later crash keeps earlier rows).
+    if (!json && (results.length > first || notes.length > 0)) {
+      io.stdout.write(formatTable(results.slice(first)));
+      for (const note of notes.splice(0)) io.stdout.write(`${note}\n`);
+    }
   }
   return failed > 0 ? 1 : 0;
 }
