@@ -17,6 +17,8 @@ export type BenchRuntime = "wasm-node" | "native";
 export interface SessionConfig {
   /** ORT CPU arena (default off, as in the worker). */
   arena?: boolean;
+  /** ORT memory pattern planning (default on, onnxruntime's default). */
+  memPattern?: boolean;
   /** Session config entries (onnxruntime-web `extra.session`). */
   extraSession?: Record<string, string>;
   /** Drop the JS copy of the model bytes after session creation (default true). */
@@ -111,6 +113,7 @@ export async function loadSession(
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
     enableCpuMemArena: config.arena ?? false,
+    enableMemPattern: config.memPattern ?? true,
     logSeverityLevel: 3,
     ...(external ? { externalData: external } : {}),
     ...(config.extraSession ? { extra: { session: config.extraSession } } : {}),
