@@ -32,7 +32,7 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 10);
+  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 5);
   const variants = list(env.CLIP_EDGE_BENCH_VARIANTS);
   return {
     quick,
@@ -58,7 +58,7 @@ export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env
             ]
           : ["int8-ext", "q4-embeds-ext", "int8-embeds-ext"]),
     runtimes: list(env.CLIP_EDGE_BENCH_RUNTIMES) ?? ["native", "wasm-node", "workerd"],
-    warmup: quick ? 1 : 2,
+    warmup: 1,
     runs,
     tokens: quick ? [8, 25] : [8, 25, 77],
     batches: quick ? [1, 8] : [1, 8, 32],
