@@ -1,7 +1,7 @@
 /**
  * `npm run bench:results`: runs the full benchmark (`bench/main.ts --json`,
  * environment overrides pass through) and rewrites bench/RESULTS.md.
- * `--from FILE.jsonl` formats an earlier run's JSON lines instead;
+ * `--from FILE.jsonl` (repeatable) formats earlier runs' JSON lines instead;
  * `--quick` runs the quick benchmark (for checking the generator).
  */
 import { spawnSync } from "node:child_process";
@@ -22,14 +22,14 @@ const version = (pkg: string) => {
 };
 
 const argv = process.argv.slice(2);
-const from = argv.includes("--from") ? argv[argv.indexOf("--from") + 1] : undefined;
+const from = argv.flatMap((a, i) => (argv[i - 1] === "--from" ? [a] : []));
 const quick = argv.includes("--quick");
 const load = loadavg()
   .map((x) => x.toFixed(1))
   .join(" ");
 let text: string;
-if (from) {
-  text = readFileSync(from, "utf8");
+if (from.length > 0) {
+  text = from.map((f) => readFileSync(f, "utf8")).join("\n");
 } else {
   const run = spawnSync(
     process.execPath,
@@ -52,7 +52,10 @@ const md = resultsMarkdown(records, {
   ortNode: version("onnxruntime-node"),
   loadAverage: load,
   date: new Date().toISOString(),
-  command: "npm run bench:results",
+  command:
+    from.length > 0
+      ? `npm run bench:results -- ${from.map((f) => `--from ${f}`).join(" ")} (the JSON lines of separate bench runs)`
+      : "npm run bench:results",
 });
 writeFileSync(`${root}/bench/RESULTS.md`, md);
 process.stdout.write(`bench/RESULTS.md: ${records.length} records\n`);
