@@ -4,6 +4,7 @@
  */
 
 export { hiddenStateOutput, resolveClipSkip } from "./conditioning/clip-skip.ts";
+export { a1111Composition, type CompositionEntry } from "./conditioning/composition.ts";
 export {
   type Conditioner,
   type ConditionerOptions,
@@ -23,7 +24,7 @@ export {
   promptFragments,
   promptStructure,
 } from "./conditioning/fragments.ts";
-export { conditioningMetadataStrings } from "./conditioning/metadata.ts";
+export { conditioningMetadataStrings, withConditioningTensors } from "./conditioning/metadata.ts";
 export { getPreset, PRESETS, type Preset, type PresetName } from "./conditioning/presets.ts";
 export { normaliseRequest } from "./conditioning/request.ts";
 export {
@@ -43,6 +44,8 @@ export {
   type TokenizedPrompt,
 } from "./conditioning/token-chunks.ts";
 export type {
+  ComposedConditioning,
+  ConditioningEntryReport,
   ConditioningMetadata,
   ConditioningRequest,
   ConditioningResult,

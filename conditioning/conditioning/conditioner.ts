@@ -3,6 +3,7 @@ import { ClipEdgeError } from "../errors.ts";
 import { maskedVariants, weighChunk } from "./chunk-weighting.ts";
 import { hiddenStateOutput } from "./clip-skip.ts";
 import { buildComfyChunks } from "./comfy-chunks.ts";
+import { a1111Composition } from "./composition.ts";
 import { defaultPromptParsers } from "./default-parsers.ts";
 import { exportedHiddenStates, runSequences, type SequenceInput } from "./encoder-runner.ts";
 import { type PromptParsers, promptStructure } from "./fragments.ts";
@@ -16,6 +17,8 @@ import {
   type TokenizedPrompt,
 } from "./token-chunks.ts";
 import type {
+  ComposedConditioning,
+  ConditioningEntryReport,
   ConditioningRequest,
   ConditioningResult,
   EncoderBinding,
@@ -35,6 +38,8 @@ export interface ConditionerOptions {
   maxBatch?: number;
   /** Most 77-token chunks per prompt in chunk mode (default 32); more is `too_large`. */
   maxChunks?: number;
+  /** composition "a1111": most conditionings per request (default 256); more is `too_large`. */
+  maxConditionings?: number;
 }
 
 export interface Conditioner {
@@ -129,7 +134,12 @@ async function encode(
   const negatives = encodeNegatives
     ? req.negatives.map((n, i) => tokenize(n ?? "", req.negatives2?.[i] || null))
     : [];
-  const items = [...positives, ...negatives];
+  // composition "a1111": every AND part's scheduled texts, each encoded once like a prompt.
+  const composed = req.composition ? composeEntries(req, encodeNegatives, options) : null;
+  const composedItems = composed ? composed.texts.map((t) => tokenize(t, null)) : [];
+  const items = [...positives, ...negatives, ...composedItems];
+  const isNegative = (i: number) =>
+    i >= positives.length && i < positives.length + negatives.length;
   const chunkCount = Math.max(...items.flat().map((it) => it.ownChunks));
   const maxChunks = options.maxChunks ?? 32;
   if (chunkCount > maxChunks) {
@@ -184,7 +194,7 @@ async function encode(
     if (!rule) continue;
     const hidden = items.map((encoderItems, i) => {
       const item = encoderItems[e];
-      const out = i < positives.length ? posOut! : negOut!;
+      const out = isNegative(i) ? negOut! : posOut!;
       const zEmpty = rows[out][emptyIndex];
       const width = zEmpty.length / preset.maxLength;
       widths[e] = width;
@@ -224,8 +234,9 @@ async function encode(
   const seqLength = chunkCount * preset.maxLength;
   const tensors: Record<string, FloatTensor> = {};
   const width = widths.reduce((a, b) => a + b, 0);
+  let joined: Float32Array[] | null = null;
   if (perEncoderHidden.length > 0) {
-    const joined = items.map((_, i) =>
+    joined = items.map((_, i) =>
       concatFeatures(
         perEncoderHidden.map((h) => h[i]),
         widths,
@@ -233,7 +244,11 @@ async function encode(
     );
     tensors.prompt_embeds = stack(joined.slice(0, positives.length), n, [seqLength, width]);
     if (encodeNegatives) {
-      tensors.negative_prompt_embeds = stack(joined.slice(positives.length), n, [seqLength, width]);
+      tensors.negative_prompt_embeds = stack(
+        joined.slice(positives.length, positives.length + negatives.length),
+        n,
+        [seqLength, width],
+      );
     } else if (zeroNegatives) {
       tensors.negative_prompt_embeds = zerosLike(tensors.prompt_embeds);
     }
@@ -243,13 +258,44 @@ async function encode(
     const dim = p[0].length;
     tensors.pooled_prompt_embeds = stack(p.slice(0, positives.length), n, [dim]);
     if (encodeNegatives) {
-      tensors.negative_pooled_prompt_embeds = stack(p.slice(positives.length), n, [dim]);
+      tensors.negative_pooled_prompt_embeds = stack(
+        p.slice(positives.length, positives.length + negatives.length),
+        n,
+        [dim],
+      );
     } else if (zeroNegatives) {
       tensors.negative_pooled_prompt_embeds = zerosLike(tensors.pooled_prompt_embeds);
     }
   }
+  let conditionings: { positive: ComposedConditioning[]; negative: ComposedConditioning[] } | null =
+    null;
+  if (composed) {
+    // One tensor per distinct text; entries with the same text share it.
+    const base = positives.length + negatives.length;
+    const perText = composed.texts.map((_, t) => {
+      const out: Pick<ComposedConditioning, "prompt_embeds" | "pooled_prompt_embeds"> = {};
+      if (joined) out.prompt_embeds = stack([joined[base + t]], n, [seqLength, width]);
+      if (pooled) {
+        const row = (pooled as Float32Array[])[base + t];
+        out.pooled_prompt_embeds = stack([row], n, [row.length]);
+      }
+      return out;
+    });
+    const withTensors = (entries: ComposedEntry[]) =>
+      entries.map(({ textIndex, ...entry }) => ({ ...entry, ...perText[textIndex] }));
+    conditionings = {
+      positive: withTensors(composed.positive),
+      negative: withTensors(composed.negative),
+    };
+  }
+  const reportOf = (entries: ComposedEntry[]): ConditioningEntryReport[] =>
+    entries.map(({ textIndex: _, ...entry }) => entry);
   return {
     tensors,
+    ...(conditionings && {
+      conditionings: conditionings.positive,
+      ...(encodeNegatives && { negative_conditionings: conditionings.negative }),
+    }),
     metadata: {
       preset: preset.name,
       models: encoders.map((enc) => ({ id: enc.id, hash: enc.hash })),
@@ -262,8 +308,69 @@ async function encode(
       sequenceLength: seqLength,
       prompts: positives.map(report),
       negativePrompts: req.prompts.map((_, i) => (encodeNegatives ? report(negatives[i]) : null)),
+      ...(composed && {
+        conditionings: reportOf(composed.positive),
+        ...(encodeNegatives && { negativeConditionings: reportOf(composed.negative) }),
+      }),
     },
   };
+}
+
+interface ComposedEntry extends ConditioningEntryReport {
+  /** Index into the distinct texts to encode. */
+  textIndex: number;
+}
+
+/**
+ * A1111 composition of a request: prompts split on AND and scheduled
+ * (`get_multicond_learned_conditioning`), negative prompts scheduled only
+ * (`get_learned_conditioning`); identical texts are encoded once.
+ */
+function composeEntries(
+  req: NormalisedRequest,
+  withNegatives: boolean,
+  options: ConditionerOptions,
+): { texts: string[]; positive: ComposedEntry[]; negative: ComposedEntry[] } {
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const textIndex = (text: string) => {
+    let t = index.get(text);
+    if (t === undefined) {
+      t = texts.push(text) - 1;
+      index.set(text, t);
+    }
+    return t;
+  };
+  const compose = (prompts: string[], splitAnd: boolean) =>
+    prompts.flatMap((prompt, i) =>
+      a1111Composition(prompt, req.steps, { splitAnd }).map(
+        (entry): ComposedEntry => ({
+          prompt_index: i,
+          part: entry.part,
+          text: entry.text,
+          weight: entry.weight,
+          steps: entry.steps,
+          textIndex: textIndex(entry.text),
+        }),
+      ),
+    );
+  const positive = compose(req.prompts, true);
+  const negative = withNegatives
+    ? compose(
+        req.negatives.map((n) => n ?? ""),
+        false,
+      )
+    : [];
+  const max = options.maxConditionings ?? 256;
+  const count = positive.length + negative.length;
+  if (count > max) {
+    throw new ClipEdgeError(
+      "too_large",
+      `composition gives ${count} conditionings (AND parts x schedule ranges), more than the limit of ${max}`,
+      { details: { conditionings: count, maxConditionings: max } },
+    );
+  }
+  return { texts, positive, negative };
 }
 
 /** Token counts and truncation of a prompt, from the first encoder's tokenisation. */

@@ -26,6 +26,10 @@ export interface NormalisedRequest {
   numImagesPerPrompt: number;
   guidance: boolean;
   dtype: OutputDtype;
+  /** "a1111": also return AND / schedule conditionings; null: off. */
+  composition: "a1111" | null;
+  /** Sampling steps for schedules (composition only). */
+  steps: number;
 }
 
 const WEIGHTINGS: WeightingMode[] = ["none", "a1111", "a1111-no-norm", "comfy", "compel"];
@@ -104,8 +108,29 @@ export function normaliseRequest(request: ConditioningRequest): NormalisedReques
       `comma_padding_backtrack must be an integer in 0..74, got ${JSON.stringify(backtrack)}`,
     );
   }
+  const composition =
+    request.composition === undefined || request.composition === null
+      ? null
+      : oneOf("composition", request.composition, ["a1111"], "a1111");
+  if (composition !== null && syntax !== "a1111") {
+    throw bad(
+      `composition "a1111" needs the A1111 syntax (syntax "a1111" or weighting a1111 / a1111-no-norm), got ${syntax ?? "none"}`,
+    );
+  }
+  if (composition !== null && (prompts2 || negatives2)) {
+    throw bad("composition does not combine with prompt_2 / negative_prompt_2");
+  }
+  if (request.steps !== undefined && request.steps !== null && composition === null) {
+    throw bad('steps applies to composition "a1111" only');
+  }
+  const steps = request.steps ?? 20;
+  if (!Number.isInteger(steps) || steps < 1 || steps > 1000) {
+    throw bad(`steps must be an integer in 1..1000, got ${JSON.stringify(steps)}`);
+  }
   return {
     prompts: list,
+    composition,
+    steps,
     commaBacktrack: backtrack,
     negatives,
     // diffusers: force_zeros applies when negative_prompt is None, whatever negative_prompt_2 is.

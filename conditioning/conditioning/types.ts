@@ -66,6 +66,14 @@ export interface ConditioningRequest {
   do_classifier_free_guidance?: boolean;
   /** Carried into metadata for serialisers; tensors stay Float32 in memory. */
   dtype?: OutputDtype;
+  /**
+   * "a1111": also return `conditionings` (one per `AND` part per `[a:b:N]` / `[a|b]` step range,
+   * A1111's `get_multicond_learned_conditioning`) and `negative_conditionings` (schedules only).
+   * Needs the A1111 syntax. Default: none (the text is encoded as `parse_prompt_attention` sees it).
+   */
+  composition?: "a1111" | null;
+  /** Sampling steps the schedules resolve against (composition only; default 20). */
+  steps?: number;
 }
 
 export interface PromptReport {
@@ -91,9 +99,38 @@ export interface ConditioningMetadata {
   sequenceLength: number;
   prompts: PromptReport[];
   negativePrompts: (PromptReport | null)[];
+  /** composition "a1111": the conditionings, in `result.conditionings` order (no tensors). */
+  conditionings?: ConditioningEntryReport[];
+  negativeConditionings?: ConditioningEntryReport[];
+}
+
+/** A composed conditioning without its tensors (metadata). */
+export interface ConditioningEntryReport {
+  /** Index of the prompt in the request's batch. */
+  prompt_index: number;
+  /** Index of the `AND` part within the prompt (always 0 for negative prompts). */
+  part: number;
+  /** The scheduled text that was encoded. */
+  text: string;
+  /** Composition weight (A1111 `AND ... :w`); 1 without one. */
+  weight: number;
+  /** 1-based inclusive sampling-step range. */
+  steps: { start: number; end: number };
+}
+
+/** One composed conditioning with its tensors (rows repeated `num_images_per_prompt` times). */
+export interface ComposedConditioning extends ConditioningEntryReport {
+  /** [n, 77 * chunks, W] (absent for pooled-only presets such as flux). */
+  prompt_embeds?: FloatTensor;
+  /** [n, D] (sdxl, flux). */
+  pooled_prompt_embeds?: FloatTensor;
 }
 
 export interface ConditioningResult {
   tensors: Record<string, FloatTensor>;
   metadata: ConditioningMetadata;
+  /** composition "a1111" only: per prompt, per AND part, per schedule step range. */
+  conditionings?: ComposedConditioning[];
+  /** composition "a1111" with encoded negative prompts: per negative prompt, per step range. */
+  negative_conditionings?: ComposedConditioning[];
 }
