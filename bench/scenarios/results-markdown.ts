@@ -41,18 +41,21 @@ function targetRows(rs: BenchResult[]): string[][] {
   const rows: string[][] = [];
   const mem = (model: string, limit: number, label: string) => {
     const cold = find(rs, { scenario: "cold-start", model, runtime: "wasm-node" });
-    const b = best(cold, "peak_total_mb");
+    const load = best(cold, "peak_total_mb");
+    const steady = best(cold, "steady_total_mb");
+    const cos = (r: BenchResult) =>
+      `token cosine min vs fp32 ${fmt(r.token_cosine_min ?? "n/a", "cosine")}`;
     rows.push([
       label,
       `<= ${limit} MB`,
-      b
-        ? `${fmt(b.peak_total_mb)} MB peak incl. load, ${fmt(b.steady_total_mb)} MB loaded+running after releasing the JS model copy (${b.variant}: WASM ${fmt(b.peak_wasm_mb)}; token cosine min vs fp32 ${fmt(b.token_cosine_min ?? "n/a", "cosine")})`
+      load && steady
+        ? `incl. load: ${fmt(load.peak_total_mb)} MB (${load.variant}, ${cos(load)}); loaded + running after releasing the JS model copy: ${fmt(steady.steady_total_mb)} MB (${steady.variant}: WASM ${fmt(steady.peak_wasm_mb)}, ${cos(steady)})`
         : "not measured",
-      b
-        ? (b.peak_total_mb as number) <= limit
+      load && steady
+        ? (load.peak_total_mb as number) <= limit
           ? "met"
-          : (b.steady_total_mb as number) <= limit
-            ? "met after load only"
+          : (steady.steady_total_mb as number) <= limit
+            ? "met once loaded; missed during load"
             : "missed"
         : "",
     ]);
@@ -109,7 +112,7 @@ export function resultsMarkdown(records: BenchResult[], machine: MachineInfo): s
   out.push(`| Node | ${machine.node} |`);
   out.push(`| onnxruntime-web / -node | ${machine.ortWeb} / ${machine.ortNode} |`);
   out.push(
-    `| load average at start | ${machine.loadAverage} (shared machine: compare ratios and medians) |\n`,
+    `| load average | ${machine.loadAverage} (shared machine: compare ratios and medians) |\n`,
   );
   out.push("## Targets\n");
   out.push("| target | goal | best measured | |\n|---|---|---|---|");

@@ -50,7 +50,7 @@ const md = resultsMarkdown(records, {
   node: process.version,
   ortWeb: version("onnxruntime-web"),
   ortNode: version("onnxruntime-node"),
-  loadAverage: load,
+  loadAverage: from.length > 0 ? `${load} when written` : `${load} at start`,
   date: new Date().toISOString(),
   command:
     from.length > 0
