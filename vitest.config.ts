@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["test/worker/global-setup.ts"],
+          globalSetup: ["test/worker/global-setup.ts", "test/worker/e2e/origin-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

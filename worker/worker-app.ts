@@ -41,6 +41,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
           secret: env.ORIGIN_SECRET,
           fetch: (input, init) => fetch(input, init),
           timeoutMs: limits.originTimeoutMs,
+          breaker: { resetMs: limits.originBreakerResetMs },
         })
       : undefined;
   const registry = createModelRegistry({

@@ -27,6 +27,13 @@ export interface WorkerLimits {
   maxImageBytes: number;
   /** Per-attempt timeout of origin calls, in milliseconds. */
   originTimeoutMs: number;
+  /** How long the origin circuit breaker stays open before one probe request, in milliseconds. */
+  originBreakerResetMs: number;
+  /**
+   * Let `url` images point at private hosts (localhost, RFC 1918, ...). Off in production
+   * (server-side request forgery); tests serving images from 127.0.0.1 turn it on.
+   */
+  allowPrivateImageHosts: boolean;
 }
 
 export const DEFAULT_LIMITS: WorkerLimits = {
@@ -39,9 +46,13 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxGraphBytes: 40 * 1024 * 1024,
   maxImageBytes: 10 * 1024 * 1024,
   originTimeoutMs: 10_000,
+  originBreakerResetMs: 10_000,
+  allowPrivateImageHosts: false,
 };
 
-const VARS: Record<keyof WorkerLimits, string> = {
+type NumericLimit = Exclude<keyof WorkerLimits, "allowPrivateImageHosts">;
+
+const VARS: Record<NumericLimit, string> = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPromptChars: "MAX_PROMPT_CHARS",
   maxPrompts: "MAX_PROMPTS",
@@ -51,11 +62,12 @@ const VARS: Record<keyof WorkerLimits, string> = {
   maxGraphBytes: "MAX_GRAPH_BYTES",
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",
+  originBreakerResetMs: "ORIGIN_BREAKER_RESET_MS",
 };
 
 export function readLimits(vars: Record<string, unknown>): WorkerLimits {
   const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(VARS) as (keyof WorkerLimits)[]) {
+  for (const key of Object.keys(VARS) as NumericLimit[]) {
     const raw = vars[VARS[key]];
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
@@ -69,5 +81,19 @@ export function readLimits(vars: Record<string, unknown>): WorkerLimits {
     }
     limits[key] = value;
   }
+  limits.allowPrivateImageHosts = readFlag(vars, "ALLOW_PRIVATE_IMAGE_HOSTS");
   return limits;
+}
+
+function readFlag(vars: Record<string, unknown>, name: string): boolean {
+  const raw = vars[name];
+  if (raw === undefined || raw === "" || raw === false) return false;
+  if (raw === true) return true;
+  const value = String(raw).toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new ClipEdgeError(
+    "invalid_input",
+    `wrangler var ${name}=${JSON.stringify(raw)} must be true or false`,
+  );
 }

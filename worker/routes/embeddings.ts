@@ -1,22 +1,29 @@
-/** POST /v1/embeddings: the OpenAI embeddings API over normalised CLIP text_embeds. */
+/**
+ * POST /v1/embeddings: the OpenAI embeddings API over normalised CLIP text_embeds, plus
+ * image items (`{ image: { b64 | url } }`) embedded by the origin (normalised image_embeds).
+ */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createTextEmbedder } from "../../conditioning/conditioning/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
 import type { AppDeps } from "../app-context.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
+import { EmbeddingsResponseSchema, errorResponses } from "../http/schemas.ts";
 import {
-  EmbeddingsRequestSchema,
-  EmbeddingsResponseSchema,
-  errorResponses,
-} from "../http/schemas.ts";
+  type EmbeddingInputItem,
+  EmbeddingsWithImagesRequestSchema,
+} from "./embeddings-schemas.ts";
+import { embedImageInputs } from "./origin-images.ts";
 
 const route = createRoute({
   method: "post",
   path: "/v1/embeddings",
-  summary: "OpenAI-compatible embeddings (L2-normalised CLIP text_embeds)",
+  summary: "OpenAI-compatible embeddings (L2-normalised CLIP text_embeds or image_embeds)",
   request: {
-    body: { content: { "application/json": { schema: EmbeddingsRequestSchema } }, required: true },
+    body: {
+      content: { "application/json": { schema: EmbeddingsWithImagesRequestSchema } },
+      required: true,
+    },
   },
   responses: {
     200: {
@@ -30,8 +37,14 @@ const route = createRoute({
 export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const inputs = typeof body.input === "string" ? [body.input] : body.input;
-    checkPrompts(inputs, deps.limits(), "input");
+    const items: EmbeddingInputItem[] = Array.isArray(body.input) ? body.input : [body.input];
+    const texts = items.filter((item): item is string => typeof item === "string");
+    // Texts at their own indices: an image counts against MAX_PROMPTS like a prompt.
+    checkPrompts(
+      items.map((item) => (typeof item === "string" ? item : "")),
+      deps.limits(),
+      "input",
+    );
     const modelId = body.model ?? deps.defaultModel();
     const { hash, manifest } = await deps.registry.manifest(modelId);
     const width = manifest.architecture.projectionDim;
@@ -41,6 +54,10 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
         `dimensions=${body.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
       );
     }
+    if (texts.length < items.length) {
+      return c.json(await embedMixed(items, body, modelId, deps), 200);
+    }
+    const inputs = texts;
     const canonical = { ...body, input: inputs, model: modelId, user: undefined };
     return deps.cache.respond(
       c,
@@ -65,14 +82,7 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
             `dimensions=${body.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
           );
         }
-        const data = vectors.map((vector, index) => {
-          const v =
-            body.dimensions !== undefined
-              ? l2Normalize(vector.subarray(0, body.dimensions))
-              : vector;
-          const embedding = body.encoding_format === "base64" ? toBase64(v) : Array.from(v);
-          return { object: "embedding" as const, index, embedding };
-        });
+        const data = vectors.map((vector, index) => embeddingItem(vector, index, body));
         // Tokens the graph saw: SOT + up to 75 BPE tokens + EOT.
         const tokens = tokenCounts.reduce((a, b) => a + Math.min(b, 75) + 2, 0);
         return c.json({
@@ -84,6 +94,86 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
       },
     ) as never;
   });
+}
+
+interface OutputOptions {
+  dimensions?: number;
+  encoding_format?: "float" | "base64";
+}
+
+function embeddingItem(vector: Float32Array, index: number, options: OutputOptions) {
+  const v =
+    options.dimensions !== undefined ? l2Normalize(vector.subarray(0, options.dimensions)) : vector;
+  const embedding = options.encoding_format === "base64" ? toBase64(v) : Array.from(v);
+  return { object: "embedding" as const, index, embedding };
+}
+
+/**
+ * Inputs with images: texts on the edge model, images on the origin (never cached: a URL's
+ * bytes may change, and the answer depends on the origin being up).
+ */
+async function embedMixed(
+  items: readonly EmbeddingInputItem[],
+  options: OutputOptions,
+  modelId: string,
+  deps: AppDeps,
+) {
+  const textAt = items.flatMap((item, i) => (typeof item === "string" ? [i] : []));
+  const imageAt = items.flatMap((item, i) => (typeof item === "string" ? [] : [i]));
+  const images = imageAt.map((i) => (items[i] as Exclude<EmbeddingInputItem, string>).image);
+  const model = await deps.registry.get(modelId);
+  const [imageVectors, text] = await Promise.all([
+    embedImageInputs(images, deps, {
+      normalize: true,
+      label: (k) => `input[${imageAt[k]}].image`,
+    }),
+    textAt.length === 0
+      ? undefined
+      : (async () => {
+          const [session, tokenizer] = await Promise.all([model.textSession(), model.tokenizer()]);
+          const embedder = createTextEmbedder({
+            session,
+            tokenizer,
+            tensorFactory: model.tensor,
+            manifest: model.manifest,
+            maxBatch: deps.limits().maxBatchSize,
+            id: modelId,
+          });
+          return embedder.embed(textAt.map((i) => items[i] as string));
+        })(),
+  ]);
+  const vectors: Float32Array[] = new Array(items.length);
+  imageAt.forEach((at, k) => {
+    vectors[at] = Float32Array.from(imageVectors[k]);
+  });
+  if (text) {
+    const width = text.embeddings.shape[1];
+    textAt.forEach((at, r) => {
+      vectors[at] = text.embeddings.data.subarray(r * width, (r + 1) * width);
+    });
+  }
+  const width = vectors[0].length;
+  vectors.forEach((v, i) => {
+    if (v.length !== width) {
+      throw new ClipEdgeError(
+        "unavailable",
+        `input[${i}] embeds to ${v.length} dimensions, input[0] to ${width}: the origin serves a different model than ${modelId}`,
+      );
+    }
+  });
+  if (options.dimensions !== undefined && options.dimensions > width) {
+    throw new ClipEdgeError(
+      "invalid_request",
+      `dimensions=${options.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
+    );
+  }
+  const tokens = (text?.tokenCounts ?? []).reduce((a, b) => a + Math.min(b, 75) + 2, 0);
+  return {
+    object: "list" as const,
+    data: vectors.map((vector, index) => embeddingItem(vector, index, options)),
+    model: modelId,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
 }
 
 /** Little-endian float32 bytes, base64 (what the OpenAI SDKs decode). */

@@ -6,14 +6,13 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createTextEmbedder } from "../../conditioning/conditioning/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { decodeBase64 } from "../../conditioning/formats/base64.ts";
 import { clipScore, clipScoreAggregate } from "../../conditioning/scoring/clip-score.ts";
 import { cosineSimilarity } from "../../conditioning/scoring/normalize.ts";
 import { rankPrompts } from "../../conditioning/scoring/ranking.ts";
 import type { AppDeps } from "../app-context.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { errorResponses, ScoreRequestSchema, ScoreResponseSchema } from "../http/schemas.ts";
-import { fetchImage, type OriginImage } from "../origin/index.ts";
+import { embedImageInputs, type ImageInput } from "./origin-images.ts";
 
 const route = createRoute({
   method: "post",
@@ -109,44 +108,17 @@ async function resolveImages(
   images: readonly ({ url: string } | { b64: string } | { embedding: number[] })[],
   deps: AppDeps,
 ): Promise<ArrayLike<number>[]> {
-  const out: (ArrayLike<number> | undefined)[] = images.map((img) =>
-    "embedding" in img ? img.embedding : undefined,
+  const out: ArrayLike<number>[] = images.map((img) => ("embedding" in img ? img.embedding : []));
+  const pending = images.flatMap((img, index) =>
+    "embedding" in img ? [] : [{ index, input: img as ImageInput }],
   );
-  const pending: { index: number; image: OriginImage }[] = [];
-  const origin = deps.origin();
-  for (const [index, img] of images.entries()) {
-    if ("embedding" in img) continue;
-    if (!origin) {
-      throw new ClipEdgeError(
-        "origin_unavailable",
-        `images[${index}] needs the image origin, and none is configured (ORIGIN_URL / ORIGIN_SECRET)`,
-      );
-    }
-    if ("b64" in img) {
-      pending.push({ index, image: { bytes: decodeBase64(img.b64) } });
-    } else {
-      const fetched = await fetchImage(img.url, {
-        fetch: (input, init) => fetch(input, init),
-        maxBytes: deps.limits().maxImageBytes,
-        maxRedirects: 3,
-        timeoutMs: 10_000,
-      });
-      pending.push({ index, image: { bytes: fetched.bytes, contentType: fetched.contentType } });
-    }
-  }
-  if (pending.length > 0 && origin) {
-    const response = await origin.embedImages(
-      pending.map((p) => p.image),
-      { normalize: false },
-    );
-    for (const item of response.data) out[pending[item.index].index] = item.image_embeds;
-  }
-  return out.map((v, i) => {
-    if (!v)
-      throw new ClipEdgeError(
-        "origin_unavailable",
-        `the origin returned no embedding for images[${i}]`,
-      );
-    return v;
+  const embeds = await embedImageInputs(
+    pending.map((p) => p.input),
+    deps,
+    { normalize: false, label: (i) => `images[${pending[i].index}]` },
+  );
+  embeds.forEach((vector, i) => {
+    out[pending[i].index] = vector;
   });
+  return out;
 }

@@ -1,0 +1,41 @@
+/**
+ * The /v1/embeddings request: OpenAI's shape (`input` a string or strings), extended with
+ * image items `{ "image": { "b64": "..." } }` or `{ "image": { "url": "..." } }` that the origin
+ * embeds. Text-only requests are unchanged.
+ */
+import { z } from "@hono/zod-openapi";
+import { EmbeddingsRequestSchema } from "../http/schemas.ts";
+
+export const EmbeddingImageInputSchema = z
+  .object({
+    image: z.union([
+      z
+        .object({ url: z.string().url() })
+        .strict()
+        .openapi({ description: "Fetched by the worker (http/https, MAX_IMAGE_BYTES)" }),
+      z
+        .object({ b64: z.string().min(1) })
+        .strict()
+        .openapi({ description: "JPEG, PNG or WebP bytes, base64 (or a data: URL)" }),
+    ]),
+  })
+  .strict()
+  .openapi("EmbeddingImageInput", {
+    description: "An image, embedded by the origin: L2-normalised CLIP image_embeds",
+  });
+
+export type EmbeddingInputItem = string | z.infer<typeof EmbeddingImageInputSchema>;
+
+export const EmbeddingsWithImagesRequestSchema = EmbeddingsRequestSchema.extend({
+  input: z
+    .union([
+      z.string(),
+      EmbeddingImageInputSchema,
+      z.array(z.union([z.string(), EmbeddingImageInputSchema])).min(1),
+    ])
+    .openapi({
+      description:
+        "Text (OpenAI), or images as `{ image: { b64 } }` / `{ image: { url } }`, alone or mixed with texts in one array",
+      example: ["a photo of a cat", { image: { url: "https://example.com/cat.png" } }],
+    }),
+}).openapi("EmbeddingsRequest");
