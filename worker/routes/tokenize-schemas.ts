@@ -1,0 +1,48 @@
+/**
+ * /v1/tokenize request and response: the shared schemas, with every weighting the
+ * conditioner accepts (Compel too) and, for Compel blends / conjunctions, the `parts`.
+ */
+import { z } from "@hono/zod-openapi";
+import { TokenizeRequestSchema, TokenizeResponseSchema } from "../http/schemas.ts";
+
+export const TokenizeAnyRequestSchema = TokenizeRequestSchema.extend({
+  weighting: z.enum(["none", "a1111", "a1111-no-norm", "comfy", "compel"]).optional(),
+}).openapi("TokenizeRequest");
+
+const MemberSchema = z.object({
+  weight: z.number().openapi({ description: "Blend weight (1 outside blends)" }),
+  fragments: z.array(z.number().int()).openapi({ description: "Indices into `fragments`" }),
+  chunks: z.array(z.number().int()).openapi({ description: "Indices into `chunks`" }),
+  token_count: z.number().int(),
+  truncated: z.boolean(),
+});
+
+export const TokenizeAnyResponseSchema = TokenizeResponseSchema.extend({
+  tokens: z.array(
+    z.object({
+      id: z.number().int(),
+      token: z.string(),
+      weight: z.number(),
+      fragment: z.number().int(),
+      chunk: z.number().int(),
+      start: z.number().int().optional(),
+      end: z.number().int().optional(),
+      part: z.number().int().optional(),
+      member: z.number().int().optional(),
+    }),
+  ),
+  parts: z
+    .array(
+      z.object({
+        weight: z.number().openapi({ description: "Conjunction weight (Compel .and())" }),
+        kind: z.enum(["prompt", "blend"]),
+        normalize: z.boolean(),
+        members: z.array(MemberSchema),
+      }),
+    )
+    .optional()
+    .openapi({
+      description:
+        "Only for Compel .blend() / .and() prompts: each part (concatenated along tokens) and its blended members; the top-level lists hold every member in order",
+    }),
+}).openapi("TokenizeResponse");
