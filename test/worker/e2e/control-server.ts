@@ -1,7 +1,8 @@
 /**
  * A small Node HTTP server for the end-to-end tests: `GET /images/<file>` serves a fixture
  * image (what `url` images point at), `POST /origin/stop` and `POST /origin/start` stop and
- * restart the origin, `GET /origin` says whether it runs. Answers are JSON except images.
+ * restart the origin, `GET /origin` says whether it runs, and anything under `/hang/` is
+ * never answered (an origin that accepts connections but hangs). Answers are JSON except images.
  */
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -36,6 +37,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { pathname } = new URL(req.url ?? "/", "http://control");
+    if (pathname.startsWith("/hang/")) return; // closed by close()
     if (req.method === "GET" && pathname.startsWith("/images/")) {
       const name = basename(decodeURIComponent(pathname.slice("/images/".length)));
       const type = IMAGE_TYPES[name.split(".").pop()?.toLowerCase() ?? ""];

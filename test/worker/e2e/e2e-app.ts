@@ -13,7 +13,8 @@ import { fixtureBytes } from "../helpers/seed.ts";
 export const ORIGIN_TIMEOUT_MS = 3000;
 export const BREAKER_RESET_MS = 300;
 
-export function createE2eApp() {
+/** The worker app; `vars` override the test config (e.g. an origin that hangs). */
+export function createE2eApp(vars: Record<string, string> = {}) {
   return createWorkerApp({
     env: {
       MODELS: env.MODELS,
@@ -26,6 +27,7 @@ export function createE2eApp() {
       MAX_BODY_BYTES: String(4 << 20),
       CACHE_TTL_SECONDS: "0",
       BATCH_WINDOW_MS: "5",
+      ...vars,
     } as never,
     runtime: createWorkerOrtRuntime,
   });
@@ -33,15 +35,18 @@ export function createE2eApp() {
 
 export const imageUrl = (file: string) => `${inject("e2eControlUrl")}/images/${file}`;
 
+/** An ORIGIN_URL that accepts connections and never answers. */
+export const hangingOriginUrl = () => `${inject("e2eControlUrl")}/hang`;
+
 export async function imageB64(file: string): Promise<string> {
   return encodeBase64(await fixtureBytes(`fixtures/images/${file}`));
 }
 
-/** POST /origin/stop or /origin/start on the control server; resolves when done. */
-export async function origin(action: "stop" | "start"): Promise<void> {
+/** POST /origin/stop or /origin/start on the control server; resolves with its ms when done. */
+export async function origin(action: "stop" | "start"): Promise<number> {
   const response = await fetch(`${inject("e2eControlUrl")}/origin/${action}`, { method: "POST" });
   if (!response.ok) throw new Error(`origin ${action}: HTTP ${response.status}`);
-  await response.arrayBuffer();
+  return ((await response.json()) as { ms: number }).ms;
 }
 
 export const jsonPost = (body: unknown): RequestInit => ({

@@ -8,6 +8,7 @@ import { fixtureBytes, seedBundle } from "../helpers/seed.ts";
 import {
   BREAKER_RESET_MS,
   createE2eApp,
+  hangingOriginUrl,
   imageB64,
   imageUrl,
   jsonPost,
@@ -180,7 +181,7 @@ describe("origin stopped, then restarted", () => {
     }
     expect(openMs).toBeLessThan(1000);
 
-    await origin("start");
+    const restartMs = await origin("start");
     const restarted = Date.now();
     let recovered: Response | undefined;
     let attempts = 0;
@@ -197,10 +198,34 @@ describe("origin stopped, then restarted", () => {
     }
     const recoveryMs = Date.now() - restarted;
     console.log(
-      `e2e origin down: /v1/score 503 in ${downMs} ms, /v1/embeddings (url image) 503 in ${downEmbeddingsMs} ms (ORIGIN_TIMEOUT_MS=${ORIGIN_TIMEOUT_MS}), circuit open: ${openMs} ms; after restart image routes recovered in ${recoveryMs} ms (${attempts} requests, ORIGIN_BREAKER_RESET_MS=${BREAKER_RESET_MS})`,
+      `e2e origin down: /v1/score 503 in ${downMs} ms, /v1/embeddings (url image) 503 in ${downEmbeddingsMs} ms (ORIGIN_TIMEOUT_MS=${ORIGIN_TIMEOUT_MS}), circuit open: ${openMs} ms; origin restart took ${restartMs} ms, then image routes recovered in ${recoveryMs} ms (${attempts} requests, ORIGIN_BREAKER_RESET_MS=${BREAKER_RESET_MS})`,
     );
     expect(recovered?.status).toBe(200);
     const body = (await recovered!.json()) as { scores: number[][] };
     expect(Math.abs(body.scores[0][0] - probe.clip_score)).toBeLessThan(0.05);
+  });
+});
+
+describe("an origin that accepts connections but never answers", () => {
+  it("image routes answer 503 after one ORIGIN_TIMEOUT_MS (a timed-out attempt is not retried)", async () => {
+    const timeoutMs = 800;
+    const hanging = createE2eApp({
+      ORIGIN_URL: hangingOriginUrl(),
+      ORIGIN_TIMEOUT_MS: String(timeoutMs),
+    });
+    const b64 = await imageB64("camera.png");
+    const started = Date.now();
+    const response = await hanging.request(
+      "/v1/embeddings",
+      jsonPost({ input: [{ image: { b64 } }] }),
+    );
+    const elapsed = Date.now() - started;
+    console.log(`e2e hanging origin: 503 after ${elapsed} ms (ORIGIN_TIMEOUT_MS=${timeoutMs})`);
+    expect(response.status).toBe(503);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("origin_unavailable");
+    expect(error.message).toMatch(/no answer within 800 ms/);
+    expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 50);
+    expect(elapsed).toBeLessThan(timeoutMs + 1000);
   });
 });
