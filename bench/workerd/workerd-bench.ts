@@ -32,6 +32,9 @@ export async function measureWorkerdText(
   if (prepared.externalData || prepared.embeddings) {
     throw new Error(`${prepared.variant}: the workerd bench loads single-file graphs only`);
   }
+  // Offline: miniflare would try to download the Request.cf object and print the
+  // failure on stdout, which --json reserves for records.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const { unstable_startWorker } = await import("wrangler");
   const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-r2-"));
   const worker = await unstable_startWorker({
