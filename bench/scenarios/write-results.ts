@@ -5,7 +5,7 @@
  * `--quick` runs the quick benchmark (for checking the generator).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { BenchResult } from "../harness.ts";
@@ -37,6 +37,7 @@ if (from.length > 0) {
     { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 28 },
   );
   text = run.stdout;
+  mkdirSync(`${root}/bench/.out`, { recursive: true });
   writeFileSync(`${root}/bench/.out/last-run.jsonl`, text);
   if (run.status !== 0) process.stderr.write(`bench exited with ${run.status}; writing what ran\n`);
 }
