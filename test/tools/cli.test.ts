@@ -1,20 +1,8 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { main } from "../../tools/cli/main.ts";
+import { createCliIo } from "../helpers/cli-io.ts";
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  return { io: { stdin: new PassThrough(), stdout, stderr }, out: () => out, err: () => err };
-}
+const io = () => createCliIo();
 
 describe("clip-edge CLI", () => {
   it("lists commands with --help and exits 0", async () => {

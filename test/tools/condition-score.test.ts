@@ -1,23 +1,11 @@
 import { readFileSync } from "node:fs";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../tools/cli/main.ts";
 import { prepareFixtureBundles } from "../conditioning/conditioning/bundles.ts";
+import { createCliIo } from "../helpers/cli-io.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { io: { stdin: new PassThrough(), stdout, stderr }, out: () => out, err: () => err };
-}
+const io = () => createCliIo();
 
 interface GoldenImage {
   file: string;

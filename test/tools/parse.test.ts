@@ -1,24 +1,8 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { main } from "../../tools/cli/main.ts";
 import { readGolden } from "../conditioning/prompt/golden.ts";
+import { runCli } from "../helpers/cli-io.ts";
 
-async function runParse(args: string[], input: string) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  stdin.end(input);
-  const code = await main(["parse", ...args], { stdin, stdout, stderr });
-  return { code, out, err };
-}
+const runParse = (args: string[], input: string) => runCli(["parse", ...args], input);
 
 function jsonl(lines: Record<string, unknown>[]): string {
   return lines.map((l) => `${JSON.stringify({ text: l.text })}\n`).join("");

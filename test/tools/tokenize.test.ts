@@ -1,27 +1,11 @@
 import { execFile } from "node:child_process";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { main } from "../../tools/cli/main.ts";
 import { readCases } from "../conditioning/tokenizer/helpers.ts";
+import { runCli } from "../helpers/cli-io.ts";
 import { fixturePath, repoRoot } from "../helpers/fixtures.ts";
 
-async function run(argv: string[], stdinText = "") {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  stdin.end(stdinText);
-  const code = await main(["tokenize", ...argv], { stdin, stdout, stderr });
-  return { code, out, err };
-}
+const run = (argv: string[], stdinText = "") => runCli(["tokenize", ...argv], stdinText);
 
 const cases = readCases();
 const model = fixturePath("models", "tiny-openai");

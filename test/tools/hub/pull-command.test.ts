@@ -1,25 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../../tools/cli/main.ts";
+import { createCliIo } from "../../helpers/cli-io.ts";
 import { closedEndpoint, startFakeHub } from "./fake-hub.ts";
 import { TINY_FILES, tinyOpenaiFiles } from "./fixture-repos.ts";
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  return { io: { stdin: new PassThrough(), stdout, stderr }, out: () => out, err: () => err };
-}
+const io = () => createCliIo();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -2,28 +2,16 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
-import { main } from "../../../tools/cli/main.ts";
+import { runCli } from "../../helpers/cli-io.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 import { goldenFloat, goldens, maxAbsDiff } from "./golden-helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "clip-edge-prepare-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(argv: string[], stdin = "") {
-  const input = new PassThrough();
-  input.end(stdin);
-  let out = "";
-  let err = "";
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on("data", (c) => (out += c));
-  stderr.on("data", (c) => (err += c));
-  const code = await main(argv, { stdin: input, stdout, stderr });
-  return { code, out, err };
-}
+const cli = runCli;
 
 describe("clip-edge prepare / encode / verify / encode-image", () => {
   const fp32 = join(tmp, "openai-fp32");
