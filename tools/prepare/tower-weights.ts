@@ -110,17 +110,23 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
   return out;
 }
 
-function hfLayer(r: TensorReader, prefix: string, w: number, inter: number): EncoderLayerParams {
-  const lin = (name: string, out: number, inp: number): LinearParams => ({
-    weight: r.get(`${prefix}${name}.weight`, [out, inp]),
-    bias: r.get(`${prefix}${name}.bias`, [out]),
+/** A torch Linear stored as `<name>.weight` [out, inp] and `<name>.bias` [out]. */
+function readLinear(r: TensorReader, name: string, out: number, inp: number): LinearParams {
+  return {
+    weight: r.get(`${name}.weight`, [out, inp]),
+    bias: r.get(`${name}.bias`, [out]),
     outFeatures: out,
     inFeatures: inp,
-  });
-  const ln = (name: string): LayerNormParams => ({
-    weight: r.get(`${prefix}${name}.weight`, [w]),
-    bias: r.get(`${prefix}${name}.bias`, [w]),
-  });
+  };
+}
+
+function readLayerNorm(r: TensorReader, name: string, width: number): LayerNormParams {
+  return { weight: r.get(`${name}.weight`, [width]), bias: r.get(`${name}.bias`, [width]) };
+}
+
+function hfLayer(r: TensorReader, prefix: string, w: number, inter: number): EncoderLayerParams {
+  const lin = (name: string, out: number, inp: number) => readLinear(r, prefix + name, out, inp);
+  const ln = (name: string) => readLayerNorm(r, prefix + name, w);
   return {
     ln1: ln("layer_norm1"),
     q: lin("self_attn.q_proj", w, w),
@@ -147,16 +153,8 @@ function openaiLayer(
     outFeatures: w,
     inFeatures: w,
   });
-  const lin = (name: string, out: number, inp: number): LinearParams => ({
-    weight: r.get(`${prefix}${name}.weight`, [out, inp]),
-    bias: r.get(`${prefix}${name}.bias`, [out]),
-    outFeatures: out,
-    inFeatures: inp,
-  });
-  const ln = (name: string): LayerNormParams => ({
-    weight: r.get(`${prefix}${name}.weight`, [w]),
-    bias: r.get(`${prefix}${name}.bias`, [w]),
-  });
+  const lin = (name: string, out: number, inp: number) => readLinear(r, prefix + name, out, inp);
+  const ln = (name: string) => readLayerNorm(r, prefix + name, w);
   return {
     ln1: ln("ln_1"),
     q: split(0),
