@@ -43,6 +43,27 @@ export interface VisionArchitecture extends TowerArchitecture {
   numChannels: number;
 }
 
+/** A file of a bundle with its size and SHA-256 (hex). */
+export interface BundleFile {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * One stage of a staged text graph (`prepare --stages N`): encoder layers
+ * [layers[0], layers[1]) as a graph of its own. Stages after the first take
+ * `hidden_in`, stages before the last output `hidden_out`
+ * (conditioning/encoder/staged-session.ts); a runtime creates their sessions
+ * one at a time, so only one stage's bytes are held in JS while loading.
+ */
+export interface GraphStage extends BundleFile {
+  layers: [number, number];
+  inputs: string[];
+  outputs: string[];
+  externalData?: BundleFile[];
+}
+
 export interface GraphEntry {
   kind: "text" | "vision";
   file: string;
@@ -63,6 +84,13 @@ export interface GraphEntry {
   tokenEmbeddingTable?: { file: string; bytes: number; sha256: string };
   /** ONNX opset of the default domain (17: LayerNormalization); com.microsoft ops (MatMulNBits) when q4. */
   opset?: number;
+  /**
+   * Text graphs split into stages. When present, `file`, `bytes`, `sha256` and
+   * `externalData` repeat stage 0 (a reader that ignores `stages` fails on the
+   * missing outputs instead of answering wrongly), and `inputs` / `outputs`
+   * are those of the whole chain. Read it through `graphStages()`.
+   */
+  stages?: GraphStage[];
 }
 
 export interface QuantizationReport {

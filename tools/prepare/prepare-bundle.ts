@@ -3,10 +3,12 @@ import { basename, join, resolve } from "node:path";
 import {
   type BundleManifest,
   type GraphEntry,
+  type GraphStage,
   MANIFEST_FORMAT_VERSION,
   type Quantization,
   type QuantizationReport,
 } from "../../conditioning/bundle/manifest.ts";
+import { STAGE_INPUT, STAGE_OUTPUT } from "../../conditioning/encoder/staged-session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { serializeSafetensors } from "../../conditioning/formats/safetensors.ts";
 import {
@@ -17,11 +19,8 @@ import type { ModelDef } from "../onnx/onnx-proto.ts";
 import { encodeModel } from "../onnx/onnx-proto.ts";
 import { concatEncoded } from "../onnx/protobuf.ts";
 import { writeModelFile } from "../onnx/write-model.ts";
+import { openGraphEntryWeb } from "../runtime/bundle-session.ts";
 import { createOrtWebSession } from "../runtime/ort-web-session.ts";
-import {
-  createTokenEmbeddingTable,
-  withTokenEmbeddingTable,
-} from "../runtime/token-embedding-table.ts";
 import { copyTokenizerFiles, findTokenizerDir, loadTokenizerFromDir } from "./bundle-tokenizer.ts";
 import {
   REPORT_PROMPTS,
@@ -31,7 +30,7 @@ import {
 } from "./quant-report.ts";
 import { quantizeInt8PerRow } from "./quantize-weights.ts";
 import { readCheckpoint, sha256Hex } from "./read-checkpoint.ts";
-import { buildTextGraph } from "./text-graph.ts";
+import { type BuiltGraph, buildTextGraph } from "./text-graph.ts";
 import type { TokenEmbeddingMode } from "./token-embedding.ts";
 import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
 import { buildVisionGraph } from "./vision-graph.ts";
@@ -50,6 +49,12 @@ export interface PrepareOptions {
   /** Add an attention_mask input to the text graph. */
   attentionMask?: boolean;
   tokenEmbedding?: TokenEmbeddingMode;
+  /**
+   * Split the text graph into this many stages (consecutive layer groups, one
+   * graph each, `text.stage<i>.onnx`) so a runtime holds one stage's bytes at a
+   * time while creating sessions (default 1: one graph).
+   */
+  stages?: number | "per-layer";
   /** Move initializers >= this many bytes to `<graph>.onnx.data`. */
   externalDataThreshold?: number;
   /** Skip the quantisation report (it builds and runs an fp32 reference). */
@@ -74,16 +79,12 @@ async function sessionFromModel(model: ModelDef, label: string) {
   return createOrtWebSession(concatEncoded(encodeModel(model)), { label });
 }
 
-async function sessionFromFile(dir: string, entry: GraphEntry) {
-  const bytes = new Uint8Array(readFileSync(join(dir, entry.file)));
-  const externalData = entry.externalData?.map((e) => ({
-    path: e.file,
-    data: new Uint8Array(readFileSync(join(dir, e.file))),
-  }));
-  const session = await createOrtWebSession(bytes, { label: entry.file, externalData });
-  if (!entry.tokenEmbeddingTable) return session;
-  const table = new Uint8Array(readFileSync(join(dir, entry.tokenEmbeddingTable.file)));
-  return withTokenEmbeddingTable(session, createTokenEmbeddingTable(table));
+/** Layers [from, to) of stage `index` when `layers` are split into `count` near-equal stages. */
+export function stageLayers(layers: number, count: number, index: number) {
+  return {
+    from: Math.round((index * layers) / count),
+    to: Math.round(((index + 1) * layers) / count),
+  };
 }
 
 /** `clip-edge prepare`: Hugging Face checkpoint folder -> bundle folder. */
@@ -118,56 +119,94 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   const padId = tokenizer?.padId ?? text?.padTokenId ?? text?.eosTokenId ?? 49407;
   const version = options.version ?? "0";
 
+  const writeTokenTable = (): GraphEntry["tokenEmbeddingTable"] => {
+    const q = quantizeInt8PerRow(tokenTable!, text!.vocabSize, text!.hiddenSize);
+    const bytes = serializeSafetensors({
+      weight: { dtype: "I8", shape: [text!.vocabSize, text!.hiddenSize], data: q.data },
+      scale: { dtype: "F32", shape: [text!.vocabSize], data: q.scales },
+    });
+    writeFileSync(join(options.out, "token_embedding.safetensors"), bytes);
+    return {
+      file: "token_embedding.safetensors",
+      bytes: bytes.byteLength,
+      sha256: sha256Hex(bytes),
+    };
+  };
+
+  /**
+   * Writes a tower's graph: one file, or one per stage (`stage(q, i)` for i < stageCount).
+   * The quantisation report compares it, chained, against the unstaged fp32 graph.
+   */
   const emit = async (
     tower: Tower,
-    build: (q: Quantization) => { model: ModelDef; inputs: string[]; outputs: string[] },
+    build: (q: Quantization, stage?: number) => BuiltGraph,
+    stageCount = 1,
   ) => {
-    const built = build(quant);
-    lap(`build_${tower}`);
-    const written = writeModelFile(join(options.out, GRAPH_FILE[tower]), built.model, {
-      externalDataThreshold: options.externalDataThreshold,
-    });
-    lap(`write_${tower}`);
+    const stages: GraphStage[] = [];
+    let composite: BuiltGraph | undefined;
+    for (let i = 0; i < stageCount; i++) {
+      const built = build(quant, stageCount > 1 ? i : undefined);
+      lap(`build_${tower}`);
+      const file =
+        stageCount > 1
+          ? GRAPH_FILE[tower].replace(/\.onnx$/, `.stage${i}.onnx`)
+          : GRAPH_FILE[tower];
+      const written = writeModelFile(join(options.out, file), built.model, {
+        externalDataThreshold: options.externalDataThreshold,
+      });
+      lap(`write_${tower}`);
+      const layers = (built.model.metadata?.["clip_edge.stage_layers"] ?? "0-0").split("-");
+      stages.push({
+        file: written.file,
+        bytes: written.bytes,
+        sha256: written.sha256,
+        layers: [Number(layers[0]), Number(layers[1])],
+        inputs: built.inputs,
+        outputs: built.outputs,
+        ...(written.externalData ? { externalData: [written.externalData] } : {}),
+      });
+      log(
+        `${written.file}: ${(written.bytes / 1e6).toFixed(1)} MB${written.externalData ? ` + ${written.externalData.file} ${(written.externalData.bytes / 1e6).toFixed(1)} MB` : ""} (${quant})`,
+      );
+      composite = built;
+    }
     const tokenMode =
       tower === "text"
         ? quant === "fp32"
           ? "fp32"
           : (options.tokenEmbedding ?? "int8")
         : undefined;
-    let tokenEmbeddingTable: GraphEntry["tokenEmbeddingTable"];
-    if (tokenMode === "external-int8" && text) {
-      const q = quantizeInt8PerRow(tokenTable!, text.vocabSize, text.hiddenSize);
-      const bytes = serializeSafetensors({
-        weight: { dtype: "I8", shape: [text.vocabSize, text.hiddenSize], data: q.data },
-        scale: { dtype: "F32", shape: [text.vocabSize], data: q.scales },
-      });
-      writeFileSync(join(options.out, "token_embedding.safetensors"), bytes);
-      tokenEmbeddingTable = {
-        file: "token_embedding.safetensors",
-        bytes: bytes.byteLength,
-        sha256: sha256Hex(bytes),
-      };
-    }
+    const tokenEmbeddingTable =
+      tokenMode === "external-int8" && text ? writeTokenTable() : undefined;
+    const [first] = stages;
     const entry: GraphEntry = {
       kind: tower,
-      file: written.file,
-      bytes: written.bytes,
-      sha256: written.sha256,
+      file: first.file,
+      bytes: first.bytes,
+      sha256: first.sha256,
       quantization: quant,
-      inputs: built.inputs,
-      outputs: built.outputs,
+      inputs:
+        stageCount > 1
+          ? [...new Set(stages.flatMap((s) => s.inputs.filter((n) => n !== STAGE_INPUT)))]
+          : first.inputs,
+      outputs:
+        stageCount > 1
+          ? [...new Set(stages.flatMap((s) => s.outputs.filter((n) => n !== STAGE_OUTPUT)))]
+          : composite!.outputs,
       opset: 17,
       ...(tokenMode ? { tokenEmbedding: tokenMode } : {}),
       ...(tokenEmbeddingTable ? { tokenEmbeddingTable } : {}),
-      ...(written.externalData ? { externalData: [written.externalData] } : {}),
+      ...(first.externalData ? { externalData: first.externalData } : {}),
+      ...(stageCount > 1 ? { stages } : {}),
     };
     graphs.push(entry);
-    log(
-      `${entry.file}: ${(entry.bytes / 1e6).toFixed(1)} MB${written.externalData ? ` + ${written.externalData.file} ${(written.externalData.bytes / 1e6).toFixed(1)} MB` : ""} (${quant})`,
-    );
     if (quant === "fp32" || options.skipReport) return;
     const reference = await sessionFromModel(build("fp32").model, `${tower} fp32 reference`);
-    const quantized = await sessionFromFile(options.out, entry);
+    const quantized = await openGraphEntryWeb(
+      entry,
+      (f) => new Uint8Array(readFileSync(join(options.out, f.file))),
+      options.out,
+    );
     if (tower === "text") {
       reports.text = await textQuantizationReport(
         reference,
@@ -193,15 +232,28 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   if (towers.includes("text")) {
     const weights = loadTextWeights(ck.tensors, text!, ck.config.projectionDim);
     tokenTable = weights.tokenEmbedding;
-    await emit("text", (q) =>
-      buildTextGraph(text!, weights, {
-        quantization: q,
-        hiddenStates: options.hiddenStates,
-        attentionMask: options.attentionMask,
-        q4AccuracyLevel: options.q4AccuracyLevel,
-        tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
-        producerVersion: version,
-      }),
+    const stageCount = options.stages === "per-layer" ? text!.numLayers : (options.stages ?? 1);
+    if (!Number.isInteger(stageCount) || stageCount < 1 || stageCount > text!.numLayers) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --stages must be an integer in 1..${text!.numLayers} (the text encoder's layers), got ${options.stages}`,
+      );
+    }
+    await emit(
+      "text",
+      (q, stage) =>
+        buildTextGraph(text!, weights, {
+          quantization: q,
+          hiddenStates: options.hiddenStates,
+          attentionMask: options.attentionMask,
+          q4AccuracyLevel: options.q4AccuracyLevel,
+          tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
+          producerVersion: version,
+          ...(stage !== undefined
+            ? { stage: stageLayers(text!.numLayers, stageCount, stage) }
+            : {}),
+        }),
+      stageCount,
     );
   }
   if (towers.includes("vision")) {

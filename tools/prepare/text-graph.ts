@@ -1,4 +1,5 @@
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
+import { STAGE_INPUT, STAGE_OUTPUT } from "../../conditioning/encoder/staged-session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { attr, createGraphBuilder } from "../onnx/graph-builder.ts";
 import { DataType, type ModelDef } from "../onnx/onnx-proto.ts";
@@ -22,6 +23,15 @@ export interface TextGraphOptions {
   producerVersion?: string;
   /** MatMulNBits accuracy_level for q4 (0 = fp32 compute, 4 = int8 compute). */
   q4AccuracyLevel?: number;
+  /**
+   * Build only encoder layers [from, to) as one stage of a staged encoder
+   * (conditioning/encoder/staged-session.ts): stages after the first take
+   * `hidden_in` instead of embedding the ids, stages before the last output
+   * `hidden_out` instead of the final LayerNorm and pooling. Default: all layers.
+   */
+  stage?: { from: number; to: number };
+  /** Overrides the Linear lowering chosen by `quantization` (bench lever experiments). */
+  linear?: LinearEmitter;
 }
 
 export interface BuiltGraph {
@@ -41,31 +51,48 @@ export function buildTextGraph(
   options: TextGraphOptions,
 ): BuiltGraph {
   const k = options.hiddenStates ?? 3;
-  if (!Number.isInteger(k) || k < 0 || k > cfg.numLayers + 1) {
+  const L = cfg.numLayers;
+  if (!Number.isInteger(k) || k < 0 || k > L + 1) {
     throw new ClipEdgeError(
       "invalid_input",
-      `hidden states K=${k} must be an integer in 0..${cfg.numLayers + 1} (layers + embeddings)`,
+      `hidden states K=${k} must be an integer in 0..${L + 1} (layers + embeddings)`,
     );
   }
-  const linear: LinearEmitter = linearEmitterFor(options.quantization, options.q4AccuracyLevel);
+  const from = options.stage?.from ?? 0;
+  const to = options.stage?.to ?? L;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from >= to) {
+    throw new ClipEdgeError(
+      "invalid_input",
+      `text graph stage layers [${from}, ${to}) must be a non-empty integer range within [0, ${L})`,
+    );
+  }
+  const linear: LinearEmitter =
+    options.linear ?? linearEmitterFor(options.quantization, options.q4AccuracyLevel);
   const { hiddenSize: width, maxPositions: p } = cfg;
+  const dims3 = ["batch", "sequence", width];
   const g = createGraphBuilder("clip_text");
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const inputs = [ids];
-
-  const tokenMode = options.tokenEmbedding ?? (options.quantization === "fp32" ? "fp32" : "int8");
-  const tok = emitTokenEmbedding(g, ids, w.tokenEmbedding, cfg.vocabSize, width, tokenMode);
-  if (tokenMode === "external-int8") inputs.push(tok);
   const seq = g.node("Shape", [ids], { start: attr.int(1), end: attr.int(2) }, { name: "seq_len" });
-  const posTable = g.initializer(
-    "position_embedding",
-    DataType.FLOAT,
-    [p, width],
-    w.positionEmbedding,
-  );
   const zero1 = g.constant("int64", [0]);
-  const pos = g.node("Slice", [posTable, zero1, seq, zero1], {}, { name: "pos_emb" });
-  let h = g.node("Add", [tok, pos], {}, { name: "embeddings" });
+
+  let h: string;
+  if (from === 0) {
+    const tokenMode = options.tokenEmbedding ?? (options.quantization === "fp32" ? "fp32" : "int8");
+    const tok = emitTokenEmbedding(g, ids, w.tokenEmbedding, cfg.vocabSize, width, tokenMode);
+    if (tokenMode === "external-int8") inputs.push(tok);
+    const posTable = g.initializer(
+      "position_embedding",
+      DataType.FLOAT,
+      [p, width],
+      w.positionEmbedding,
+    );
+    const pos = g.node("Slice", [posTable, zero1, seq, zero1], {}, { name: "pos_emb" });
+    h = g.node("Add", [tok, pos], {}, { name: "embeddings" });
+  } else {
+    h = g.input(STAGE_INPUT, DataType.FLOAT, dims3);
+    inputs.push(h);
+  }
 
   const causalData = new Float32Array(p * p);
   for (let r = 0; r < p; r++) for (let c = r + 1; c < p; c++) causalData[r * p + c] = MASK_VALUE;
@@ -113,53 +140,72 @@ export function buildTextGraph(
     eps: cfg.layerNormEps,
     mask,
   };
-  const layerOut: string[] = [h];
-  const L = cfg.numLayers;
-  for (let i = 0; i < L; i++) {
+  // layerOut.get(m): output of layer m - 1 (m = 0: the embeddings), for the layers of this stage.
+  const layerOut = new Map<number, string>();
+  if (from === 0) layerOut.set(0, h);
+  for (let i = from; i < to; i++) {
     const kIndex = L - i; // hidden_states[-kIndex] is the output of layer i (0-based)
     const outName = kIndex <= k ? `hidden_states_${kIndex}` : undefined;
     h = encoderLayer(ctx, h, w.layers[i], `layer${i}`, outName);
-    layerOut.push(h);
+    layerOut.set(i + 1, h);
   }
+  const isLast = to === L;
   const outputs: string[] = [];
-  const dims3 = ["batch", "sequence", width];
-  const last = layerNorm(g, h, w.finalLn, cfg.layerNormEps, "final_ln", "last_hidden_state");
-  g.output(last, DataType.FLOAT, dims3);
-  outputs.push("last_hidden_state");
-  if (k === L + 1) g.node("Identity", [layerOut[0]], {}, { outputs: [`hidden_states_${L + 1}`] });
+  let last: string | undefined;
+  if (isLast) {
+    last = layerNorm(g, h, w.finalLn, cfg.layerNormEps, "final_ln", "last_hidden_state");
+    g.output(last, DataType.FLOAT, dims3);
+    outputs.push("last_hidden_state");
+  } else {
+    g.node("Identity", [h], {}, { outputs: [STAGE_OUTPUT] });
+    g.output(STAGE_OUTPUT, DataType.FLOAT, dims3);
+    outputs.push(STAGE_OUTPUT);
+  }
+  if (k === L + 1 && from === 0) {
+    g.node("Identity", [layerOut.get(0)!], {}, { outputs: [`hidden_states_${L + 1}`] });
+  }
   for (let j = 1; j <= k; j++) {
+    if (!layerOut.has(L + 1 - j)) continue;
     g.output(`hidden_states_${j}`, DataType.FLOAT, dims3);
     outputs.push(`hidden_states_${j}`);
   }
   for (let j = 1; j <= k; j++) {
+    const source = layerOut.get(L + 1 - j);
+    if (!source) continue;
     const name = `hidden_states_ln_${j}`;
-    if (j === 1) g.node("Identity", [last], {}, { outputs: [name] });
-    else layerNorm(g, layerOut[L + 1 - j], w.finalLn, cfg.layerNormEps, `final_ln_${j}`, name);
+    if (j === 1) g.node("Identity", [last!], {}, { outputs: [name] });
+    else layerNorm(g, source, w.finalLn, cfg.layerNormEps, `final_ln_${j}`, name);
     g.output(name, DataType.FLOAT, dims3);
     outputs.push(name);
   }
 
-  const ids32 = g.node("Cast", [ids], { to: attr.int(DataType.INT32) }, { name: "ids_i32" });
-  const eot = g.node(
-    "ArgMax",
-    [ids32],
-    { axis: attr.int(1), keepdims: attr.int(1), select_last_index: attr.int(0) },
-    { name: "eot_index" },
-  );
-  g.node("GatherND", [last, eot], { batch_dims: attr.int(1) }, { outputs: ["pooled"] });
-  g.output("pooled", DataType.FLOAT, ["batch", width]);
-  outputs.push("pooled");
-  if (w.projection) {
-    // The projection stays fp32 in every variant: it is small (E x W) and feeds the embeddings directly.
-    const y = fp32Linear(g, "pooled", w.projection, "text_projection");
-    g.node("Identity", [y], {}, { outputs: ["text_embeds"] });
-    g.output("text_embeds", DataType.FLOAT, ["batch", w.projection.outFeatures]);
-    outputs.push("text_embeds");
+  if (isLast) {
+    const ids32 = g.node("Cast", [ids], { to: attr.int(DataType.INT32) }, { name: "ids_i32" });
+    const eot = g.node(
+      "ArgMax",
+      [ids32],
+      { axis: attr.int(1), keepdims: attr.int(1), select_last_index: attr.int(0) },
+      { name: "eot_index" },
+    );
+    g.node("GatherND", [last!, eot], { batch_dims: attr.int(1) }, { outputs: ["pooled"] });
+    g.output("pooled", DataType.FLOAT, ["batch", width]);
+    outputs.push("pooled");
+    if (w.projection) {
+      // The projection stays fp32 in every variant: it is small (E x W) and feeds the embeddings directly.
+      const y = fp32Linear(g, "pooled", w.projection, "text_projection");
+      g.node("Identity", [y], {}, { outputs: ["text_embeds"] });
+      g.output("text_embeds", DataType.FLOAT, ["batch", w.projection.outFeatures]);
+      outputs.push("text_embeds");
+    }
   }
   const model = g.build({
     producerName: "clip-edge",
     producerVersion: options.producerVersion ?? "0",
-    metadata: { "clip_edge.kind": "text", "clip_edge.quantization": options.quantization },
+    metadata: {
+      "clip_edge.kind": "text",
+      "clip_edge.quantization": options.quantization,
+      ...(options.stage ? { "clip_edge.stage_layers": `${from}-${to}` } : {}),
+    },
   });
   return { model, inputs, outputs };
 }

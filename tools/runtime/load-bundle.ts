@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkGraphFiles } from "../../conditioning/bundle/graph-files.ts";
 import {
+  type BundleFile,
   type BundleManifest,
   type GraphEntry,
   MANIFEST_FORMAT_VERSION,
@@ -22,6 +24,8 @@ export interface LoadedBundle {
   graph(kind: "text" | "vision"): GraphEntry | undefined;
   /** Reads a graph (and its external data) and checks bytes + SHA-256 against the manifest. */
   readGraph(kind: "text" | "vision"): LoadedGraph;
+  /** Reads a file named by a graph entry (a stage, external data, a token table), checked. */
+  readBundleFile(file: BundleFile): Uint8Array;
   /** Reads (and checks) the external token-embedding table of a text graph, if it has one. */
   readTokenEmbeddingTable(): Uint8Array | undefined;
   /** Reads a tokenizer/preprocessor file listed in the manifest. */
@@ -76,19 +80,7 @@ export function loadBundle(dir: string, options: { verifyHashes?: boolean } = {}
       `bundle ${dir}: manifest formatVersion ${JSON.stringify(manifest?.formatVersion)} is not ${MANIFEST_FORMAT_VERSION} or graphs is missing`,
     );
   }
-  for (const g of manifest.graphs) {
-    if (
-      typeof g.file !== "string" ||
-      g.file.includes("/") ||
-      g.file.includes("\\") ||
-      typeof g.sha256 !== "string"
-    ) {
-      throw new ClipEdgeError(
-        "malformed",
-        `bundle ${dir}: graph entry ${JSON.stringify(g.file)} is invalid`,
-      );
-    }
-  }
+  for (const g of manifest.graphs) checkGraphFiles(g, `bundle ${dir}`);
   const graph = (kind: "text" | "vision") => manifest.graphs.find((g) => g.kind === kind);
   return {
     dir,
@@ -103,6 +95,9 @@ export function loadBundle(dir: string, options: { verifyHashes?: boolean } = {}
         data: readChecked(dir, e.file, e.bytes, e.sha256, verify),
       }));
       return { entry, bytes, ...(externalData ? { externalData } : {}) };
+    },
+    readBundleFile(f) {
+      return readChecked(dir, f.file, f.bytes, f.sha256, verify);
     },
     readTokenEmbeddingTable() {
       const t = graph("text")?.tokenEmbeddingTable;

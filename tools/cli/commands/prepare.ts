@@ -21,6 +21,11 @@ Options:
                           external-int8: table in token_embedding.safetensors, graph input token_embeds)
   --q4-accuracy-level N   MatMulNBits accuracy_level for q4: 0 fp32 compute (default), 4 int8 compute
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
+  --stages N              split the text graph into N stages (layer groups, text.stage<i>.onnx) that a
+                          runtime loads one at a time: only one stage's bytes are held in JS at once
+  --edge                  shape the bundle for a 128 MB Worker isolate: --external-data 1024,
+                          --token-embedding external-int8 (quantised only), --stages = text layers;
+                          explicit flags win (docs/performance.md)
   --no-report             skip the quantisation report
   --name NAME             bundle name (default: folder name)
   --repo ID --revision REV  recorded as the bundle's source
@@ -42,6 +47,8 @@ export const command: Command = {
       "q4-accuracy-level": { type: "string" },
       "no-report": { type: "boolean", default: false },
       "attention-mask": { type: "boolean", default: false },
+      stages: { type: "string" },
+      edge: { type: "boolean", default: false },
       name: { type: "string" },
       repo: { type: "string" },
       revision: { type: "string" },
@@ -70,7 +77,9 @@ export const command: Command = {
         );
       return n;
     };
-    const tokenEmbedding = values["token-embedding"] as TokenEmbeddingMode | undefined;
+    const edge = values.edge;
+    const tokenEmbedding = (values["token-embedding"] ??
+      (edge && quant !== "fp32" ? "external-int8" : undefined)) as TokenEmbeddingMode | undefined;
     if (tokenEmbedding && !["fp32", "int8", "external-int8"].includes(tokenEmbedding)) {
       throw new ClipEdgeError(
         "usage",
@@ -87,7 +96,9 @@ export const command: Command = {
       tokenEmbedding,
       attentionMask: values["attention-mask"],
       q4AccuracyLevel: intOption("q4-accuracy-level", values["q4-accuracy-level"]),
-      externalDataThreshold: intOption("external-data", values["external-data"]),
+      externalDataThreshold:
+        intOption("external-data", values["external-data"]) ?? (edge ? 1024 : undefined),
+      stages: intOption("stages", values.stages) ?? (edge ? "per-layer" : undefined),
       skipReport: values["no-report"],
       name: values.name,
       repo: values.repo,
