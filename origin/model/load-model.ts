@@ -6,11 +6,13 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { graphStages } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { Tokenizer } from "../../conditioning/tokenizer/tokenizer.ts";
 import { resolveModelSource } from "../../tools/hub/resolve-model.ts";
 import type { AdaptedSession } from "../../tools/runtime/adapt-session.ts";
+import { chainStages } from "../../tools/runtime/bundle-session.ts";
 import { loadBundle } from "../../tools/runtime/load-bundle.ts";
 import {
   createTokenEmbeddingTable,
@@ -97,18 +99,23 @@ export async function loadOriginModel(options: LoadModelOptions): Promise<Origin
   const manifest = bundle.manifest;
   const providers: Provider[] = [];
   const open = async (entry: GraphEntry) => {
-    // Once CUDA failed to start, do not try it again for the next graph.
-    const provider = providers.includes("cpu") ? "cpu" : options.provider;
-    const opened = await openProviderSession(join(dir, entry.file), {
-      provider,
-      createSession: options.createSession,
-      deviceId: options.deviceId,
-      intraOpNumThreads: options.intraOpNumThreads,
-      label: `${manifest.name}/${entry.file}`,
-      log,
-    });
-    providers.push(opened.provider);
-    return opened.session;
+    // Staged text graphs (prepare --stages) are opened stage by stage and chained.
+    const sessions: AdaptedSession[] = [];
+    for (const stage of graphStages(entry)) {
+      // Once CUDA failed to start, do not try it again for the next graph.
+      const provider = providers.includes("cpu") ? "cpu" : options.provider;
+      const opened = await openProviderSession(join(dir, stage.file), {
+        provider,
+        createSession: options.createSession,
+        deviceId: options.deviceId,
+        intraOpNumThreads: options.intraOpNumThreads,
+        label: `${manifest.name}/${stage.file}`,
+        log,
+      });
+      providers.push(opened.provider);
+      sessions.push(opened.session);
+    }
+    return chainStages(sessions, `${manifest.name}/${entry.file}`);
   };
   const model: OriginModel = {
     name: manifest.name,

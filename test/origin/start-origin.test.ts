@@ -146,58 +146,68 @@ describe("npm run origin on the tiny-openai HF folder (prepared on first use)", 
 });
 
 describe("origin on an int8 bundle with an external token table", () => {
-  it("feeds token_embeds from the table and stays close to the fp32 goldens", async () => {
-    const { prepareBundle } = await import("../../tools/prepare/prepare-bundle.ts");
-    const cache = mkdtempSync(join(tmpdir(), "clip-edge-int8-"));
-    try {
-      const out = join(cache, "bundle");
-      await prepareBundle({
-        from: tinyOpenaiDir(),
-        out,
-        quantization: "int8",
-        tokenEmbedding: "external-int8",
-        towers: ["text"],
-        skipReport: true,
-      });
-      const started = await startOrigin(
-        parseOriginArgs(
-          ["--model", out, "--port", "0", "--host", "127.0.0.1", "--cache-dir", cache],
-          {
-            ORIGIN_SECRET: SECRET,
-          },
-        ),
-        () => {},
-      );
+  it.each([
+    { stages: 1, label: "one graph" },
+    { stages: 3, label: "three stages (prepare --stages 3, external data)" },
+  ])(
+    "feeds token_embeds from the table and stays close to the fp32 goldens: $label",
+    async ({ stages }) => {
+      const { prepareBundle } = await import("../../tools/prepare/prepare-bundle.ts");
+      const cache = mkdtempSync(join(tmpdir(), "clip-edge-int8-"));
       try {
-        const info = (await (
-          await fetch(`${started.url}/v1/info`, { headers: { authorization: `Bearer ${SECRET}` } })
-        ).json()) as { textGraph: { inputNames: string[] } };
-        expect(info.textGraph.inputNames).toContain("input_ids");
-        const res = await fetch(`${started.url}/v1/text-embeddings`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            input: ["milk pouring from a glass into a bowl"],
-            normalize: true,
-          }),
+        const out = join(cache, "bundle");
+        await prepareBundle({
+          from: tinyOpenaiDir(),
+          out,
+          quantization: "int8",
+          tokenEmbedding: "external-int8",
+          towers: ["text"],
+          skipReport: true,
+          stages,
+          ...(stages > 1 ? { externalDataThreshold: 1024 } : {}),
         });
-        expect(res.status).toBe(200);
-        const body = (await res.json()) as { data: { text_embeds: number[] }[] };
-        const golden = readTensor(
-          fixturePath("models", "tiny-openai", "golden.safetensors"),
-          "text_embeds_normalized",
+        const started = await startOrigin(
+          parseOriginArgs(
+            ["--model", out, "--port", "0", "--host", "127.0.0.1", "--cache-dir", cache],
+            {
+              ORIGIN_SECRET: SECRET,
+            },
+          ),
+          () => {},
         );
-        const e = body.data[0].text_embeds;
-        let cos = 0;
-        for (let i = 0; i < e.length; i++) cos += e[i] * golden.data[i];
-        expect(cos).toBeGreaterThan(0.98);
+        try {
+          const info = (await (
+            await fetch(`${started.url}/v1/info`, {
+              headers: { authorization: `Bearer ${SECRET}` },
+            })
+          ).json()) as { textGraph: { inputNames: string[] } };
+          expect(info.textGraph.inputNames).toContain("input_ids");
+          const res = await fetch(`${started.url}/v1/text-embeddings`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" },
+            body: JSON.stringify({
+              input: ["milk pouring from a glass into a bowl"],
+              normalize: true,
+            }),
+          });
+          expect(res.status).toBe(200);
+          const body = (await res.json()) as { data: { text_embeds: number[] }[] };
+          const golden = readTensor(
+            fixturePath("models", "tiny-openai", "golden.safetensors"),
+            "text_embeds_normalized",
+          );
+          const e = body.data[0].text_embeds;
+          let cos = 0;
+          for (let i = 0; i < e.length; i++) cos += e[i] * golden.data[i];
+          expect(cos).toBeGreaterThan(0.98);
+        } finally {
+          await started.close();
+        }
       } finally {
-        await started.close();
+        rmSync(cache, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 describe("--model as a hub id", () => {

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bundleFileNames } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
 
 interface R2Like {
@@ -26,16 +27,6 @@ export interface SeedOptions {
   log: (line: string) => void;
 }
 
-export function bundleFiles(manifest: BundleManifest): string[] {
-  return [
-    ...new Set([
-      ...manifest.tokenizer.files,
-      ...manifest.graphs.flatMap((g) => [g.file, ...(g.externalData ?? []).map((e) => e.file)]),
-      ...(manifest.preprocessor ? [manifest.preprocessor.file] : []),
-    ]),
-  ];
-}
-
 export async function seedLocalR2(
   options: SeedOptions,
 ): Promise<{ uploaded: number; skipped: number }> {
@@ -51,7 +42,7 @@ export async function seedLocalR2(
     const manifestBytes = readFileSync(join(options.bundleDir, "manifest.json"));
     const manifest = JSON.parse(manifestBytes.toString("utf8")) as BundleManifest;
     // manifest.json last: a model is visible only once all its files are in place.
-    for (const file of [...bundleFiles(manifest), "manifest.json"]) {
+    for (const file of [...bundleFileNames(manifest), "manifest.json"]) {
       const bytes = new Uint8Array(readFileSync(join(options.bundleDir, file)));
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       const key = `${options.name}/${file}`;
