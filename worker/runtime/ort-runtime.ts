@@ -12,6 +12,7 @@
  */
 import type { InferenceSessionLike, TensorFactory } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { findWasmMemory, type HeapGrowthStats, installTightHeapGrowth } from "./heap-growth.ts";
 
 /** The part of `onnxruntime-web/wasm` this adapter uses. */
 export interface OrtWebLike {
@@ -38,6 +39,20 @@ export interface OrtRuntimeOptions {
   ort: OrtWebLike;
   /** The compiled `ort-wasm-simd-threaded.wasm`. */
   wasmModule: WebAssembly.Module;
+  /**
+   * "tight" (default): decline emscripten's 20 % / 10 % heap over-growth
+   * (worker/runtime/heap-growth.ts); "emscripten": leave growth as built.
+   */
+  heapGrowth?: "tight" | "emscripten";
+}
+
+export interface WasmHeapReport {
+  /** Current byte length of the WASM heap (it never shrinks: the peak); undefined before start-up. */
+  heapBytes?: number;
+  heapGrowth: "tight" | "emscripten";
+  /** grow() calls declined / passed (tight policy only). */
+  declined: number;
+  grown: number;
 }
 
 /** Initializers stored next to the graph (`<graph>.onnx.data`), as onnxruntime-web takes them. */
@@ -53,6 +68,8 @@ export interface OrtRuntime {
     externalData?: readonly ExternalDataFile[],
   ): Promise<InferenceSessionLike>;
   tensor: TensorFactory;
+  /** The WASM heap of this runtime (for /readyz and benchmarks). */
+  heap(): WasmHeapReport;
 }
 
 type Instantiate = typeof WebAssembly.instantiate;
@@ -62,6 +79,9 @@ const PLACEHOLDER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 
 export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
   const { ort, wasmModule } = options;
+  const heapGrowth = options.heapGrowth ?? "tight";
+  let memory: WebAssembly.Memory | undefined;
+  let growth: HeapGrowthStats | undefined;
   let initialised = false;
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -75,6 +95,9 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
     const wasm = WebAssembly as unknown as { instantiate: Instantiate };
     const original = wasm.instantiate;
     const patched = (async (source: unknown, imports?: WebAssembly.Imports) => {
+      // The threaded build creates its (shared) heap in JS and imports it.
+      memory ??= findWasmMemory(imports);
+      if (memory && heapGrowth === "tight") growth ??= installTightHeapGrowth(memory);
       if (source instanceof WebAssembly.Module) return original(source, imports);
       const instance = await original(wasmModule, imports);
       return { instance, module: wasmModule };
@@ -120,7 +143,14 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
   const tensor: TensorFactory = (type, data, dims) =>
     new ort.Tensor(type as never, data as never, dims) as ReturnType<TensorFactory>;
 
-  return { createSession, tensor };
+  const heap = (): WasmHeapReport => ({
+    ...(memory ? { heapBytes: memory.buffer.byteLength } : {}),
+    heapGrowth,
+    declined: growth?.declined ?? 0,
+    grown: growth?.grown ?? 0,
+  });
+
+  return { createSession, tensor, heap };
 }
 
 function describe(cause: unknown): string {
