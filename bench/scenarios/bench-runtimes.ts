@@ -1,10 +1,12 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { stageLoadOrder } from "../../conditioning/bundle/graph-files.ts";
 import type {
   AdaptedSession,
   OrtModuleLike,
   OrtSessionLike,
 } from "../../tools/runtime/adapt-session.ts";
 import { adaptOrtSession } from "../../tools/runtime/adapt-session.ts";
+import { chainStages } from "../../tools/runtime/bundle-session.ts";
 import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
 import { externalRanges } from "../experiments/external-ranges.ts";
 import { ReleasingBytes } from "../experiments/releasing-external-data.ts";
@@ -31,6 +33,13 @@ export interface SessionConfig {
   externalData?: "buffer" | "chunks" | "releasing";
   /** Called during session creation at each external-data read (memory sampling). */
   onExternalRead?: () => void;
+  /**
+   * "tight": decline emscripten's heap over-growth (worker/runtime/heap-growth.ts,
+   * the worker's default); applied by the child through the memory probe.
+   */
+  heapGrowth?: "tight";
+  /** Staged graphs: called after each stage's session is created, its bytes still held. */
+  onStageCreated?: (heldBytes: number) => void;
 }
 
 function readChunks(prepared: PreparedModel, graph: Uint8Array, config: SessionConfig) {
@@ -72,6 +81,7 @@ export async function loadSession(
   prepared: PreparedModel,
   config: SessionConfig = {},
 ): Promise<LoadedSession> {
+  if (prepared.stages) return loadStaged(runtime, prepared, config);
   const graphPath = filePath(prepared, prepared.graph);
   if (runtime === "native") {
     const t0 = performance.now();
@@ -133,5 +143,87 @@ export async function loadSession(
       bytes = undefined;
       external = undefined;
     },
+  };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+/**
+ * A staged model (prepare --stages): one session per stage, created in turn;
+ * each stage's bytes are read just before and dropped right after its session
+ * is created (then a GC in this Node child, which workerd does at its own
+ * pace), so JS holds one stage at a time. The sessions are chained.
+ */
+async function loadStaged(
+  runtime: BenchRuntime,
+  prepared: PreparedModel,
+  config: SessionConfig,
+): Promise<LoadedSession> {
+  const ort = runtime === "wasm-node" ? await import("onnxruntime-web") : undefined;
+  if (ort) {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = "error";
+  }
+  const stages = prepared.stages!;
+  const sessions: AdaptedSession[] = new Array(stages.length);
+  let readMs = 0;
+  let createMs = 0;
+  let heldBytes = 0;
+  // Largest first, as the worker does (conditioning/bundle/graph-files.ts stageLoadOrder).
+  const order = stageLoadOrder(
+    stages.map((s) => ({ bytes: s.bytes, externalData: [{ bytes: s.externalBytes }] })),
+  );
+  for (const i of order) {
+    const stage = stages[i];
+    const label = `${prepared.model}/${prepared.variant}/stage${i}`;
+    const graphPath = filePath(prepared, stage.graph);
+    if (!ort) {
+      const t0 = performance.now();
+      sessions[i] = await createOrtNodeSession(graphPath, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        enableCpuMemArena: config.arena ?? false,
+        label,
+      });
+      createMs += performance.now() - t0;
+      continue;
+    }
+    const t0 = performance.now();
+    let bytes: Uint8Array | undefined = readFileSync(graphPath);
+    let data: Uint8Array | undefined = stage.externalData
+      ? readFileSync(filePath(prepared, stage.externalData))
+      : undefined;
+    const held = bytes.byteLength + (data?.byteLength ?? 0);
+    heldBytes = Math.max(heldBytes, held);
+    const t1 = performance.now();
+    const raw = await ort.InferenceSession.create(bytes, {
+      executionProviders: ["wasm"],
+      graphOptimizationLevel: "all",
+      enableCpuMemArena: config.arena ?? false,
+      enableMemPattern: config.memPattern ?? true,
+      logSeverityLevel: 3,
+      ...(data ? { externalData: [{ path: stage.externalData!, data }] } : {}),
+    });
+    const t2 = performance.now();
+    config.onStageCreated?.(held);
+    bytes = undefined;
+    data = undefined;
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    readMs += t1 - t0;
+    createMs += t2 - t1;
+    sessions[i] = adaptOrtSession(
+      ort as unknown as OrtModuleLike,
+      raw as unknown as OrtSessionLike,
+      `${label} (onnxruntime-web)`,
+    );
+  }
+  return {
+    session: chainStages(sessions, `${prepared.model}/${prepared.variant}`),
+    readMs,
+    createMs,
+    heldBytes,
+    dropBytes() {},
   };
 }

@@ -39,18 +39,38 @@ function best(rs: BenchResult[], metric: string): BenchResult | undefined {
 
 function targetRows(rs: BenchResult[]): string[][] {
   const rows: string[][] = [];
+  const label_ = (r: BenchResult) => `${r.variant}${r.config ? ` ${r.config}` : ""}`;
+  const cos = (r: BenchResult) =>
+    `token cosine min vs fp32 ${fmt(r.token_cosine_min ?? "n/a", "cosine")}`;
+  /** Among records within `limit` on `metric`, the most accurate (then the smallest). */
+  const bestFitting = (cold: BenchResult[], metric: string, limit: number) =>
+    cold
+      .filter((r) => typeof r[metric] === "number" && (r[metric] as number) <= limit)
+      .sort(
+        (a, b) =>
+          ((b.token_cosine_min as number) ?? 0) - ((a.token_cosine_min as number) ?? 0) ||
+          (a[metric] as number) - (b[metric] as number),
+      )[0];
   const mem = (model: string, limit: number, label: string) => {
     const cold = find(rs, { scenario: "cold-start", model, runtime: "wasm-node" });
     const load = best(cold, "peak_total_mb");
     const steady = best(cold, "steady_total_mb");
-    const cos = (r: BenchResult) =>
-      `token cosine min vs fp32 ${fmt(r.token_cosine_min ?? "n/a", "cosine")}`;
+    const fit = bestFitting(cold, "peak_total_mb", limit);
+    const parts = [
+      fit
+        ? `most accurate within the limit incl. load: ${fmt(fit.peak_total_mb)} MB (${label_(fit)}: WASM ${fmt(fit.peak_wasm_mb)}, steady ${fmt(fit.steady_total_mb)}, ${cos(fit)})`
+        : "",
+      load
+        ? `lowest incl. load: ${fmt(load.peak_total_mb)} MB (${label_(load)}, ${cos(load)})`
+        : "",
+      steady
+        ? `lowest loaded + running: ${fmt(steady.steady_total_mb)} MB (${label_(steady)}: WASM ${fmt(steady.peak_wasm_mb)}, ${cos(steady)})`
+        : "",
+    ].filter(Boolean);
     rows.push([
       label,
       `<= ${limit} MB`,
-      load && steady
-        ? `incl. load: ${fmt(load.peak_total_mb)} MB (${load.variant}, ${cos(load)}); loaded + running after releasing the JS model copy: ${fmt(steady.steady_total_mb)} MB (${steady.variant}: WASM ${fmt(steady.peak_wasm_mb)}, ${cos(steady)})`
-        : "not measured",
+      parts.length ? parts.join("; ") : "not measured",
       load && steady
         ? (load.peak_total_mb as number) <= limit
           ? "met"
@@ -63,13 +83,19 @@ function targetRows(rs: BenchResult[]): string[][] {
   mem(L14, 110, "CLIP-L text, WASM + JS memory");
   mem(B32, 64, "B/32 text, WASM + JS memory");
   const lat = (scenario: string, tokens: number, limit: number, label: string) => {
-    const b = best(find(rs, { scenario, model: L14, runtime: "wasm-node", tokens }), "median_ms");
+    const runs = find(rs, { scenario, model: L14, runtime: "wasm-node", tokens });
+    const b = best(runs, "median_ms");
     const n = best(find(rs, { scenario, model: L14, runtime: "native", tokens }), "median_ms");
+    // Among configurations that also meet the 110 MB memory target including load.
+    const fits = runs.filter(
+      (r) => typeof r.peak_total_mb === "number" && (r.peak_total_mb as number) <= 110,
+    );
+    const f = best(fits, "median_ms");
     rows.push([
       label,
       `<= ${limit} ms`,
       b
-        ? `${fmt(b.median_ms)} ms (${b.variant}; p95 ${fmt(b.p95_ms)}; best onnxruntime-node 1 thread: ${n ? `${fmt(n.median_ms)} ms (${n.variant})` : "n/a"})`
+        ? `${fmt(b.median_ms)} ms (${label_(b)}; p95 ${fmt(b.p95_ms)}; best onnxruntime-node 1 thread: ${n ? `${fmt(n.median_ms)} ms (${n.variant})` : "n/a"})${f ? `; within 110 MB incl. load: ${fmt(f.median_ms)} ms (${label_(f)})` : ""}`
         : "not measured",
       b ? ((b.median_ms as number) <= limit ? "met" : "missed") : "",
     ]);

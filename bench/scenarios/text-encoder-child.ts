@@ -5,6 +5,7 @@
  * Run as: node --expose-gc --import tsx bench/scenarios/text-encoder-child.ts '<json>'
  */
 
+import { installTightHeapGrowth } from "../../worker/runtime/heap-growth.ts";
 import { createEmbeddingRows } from "../experiments/embedding-rows.ts";
 import type { BenchResult } from "../harness.ts";
 import { summarize } from "../harness.ts";
@@ -49,13 +50,18 @@ async function main(args: TextChildArgs): Promise<void> {
   const wasm = args.runtime !== "native";
   gc();
   const base = { js: jsBytes(), rss: process.memoryUsage().rss };
-  const probe = wasm ? installWasmMemoryProbe() : undefined;
+  const tight = args.session.heapGrowth === "tight";
+  const probe = wasm
+    ? installWasmMemoryProbe(WebAssembly, tight ? (m) => installTightHeapGrowth(m) : undefined)
+    : undefined;
   let loadPeak = 0;
+  const sampleLoad = () => {
+    loadPeak = Math.max(loadPeak, jsBytes() - base.js + (probe?.bytes() ?? 0));
+  };
   const loaded = await loadSession(args.runtime, args.prepared, {
     ...args.session,
-    onExternalRead: () => {
-      loadPeak = Math.max(loadPeak, jsBytes() - base.js + (probe?.bytes() ?? 0));
-    },
+    onExternalRead: sampleLoad,
+    onStageCreated: sampleLoad,
   });
   probe?.uninstall();
   gc();
@@ -86,7 +92,9 @@ async function main(args: TextChildArgs): Promise<void> {
       input_ids: session.tensor("int64", ids, dims),
     };
     if (rows) {
-      feeds.inputs_embeds = session.tensor("float32", rows.gather(ids), [
+      // prepare's name (token_embeds); models cached by older bench versions say inputs_embeds.
+      const name = session.inputNames.includes("token_embeds") ? "token_embeds" : "inputs_embeds";
+      feeds[name] = session.tensor("float32", rows.gather(ids), [
         ...dims,
         args.prepared.embeddings!.width,
       ]);

@@ -5,7 +5,7 @@ import { type ModelSpec, modelSpec } from "../synthetic/model-specs.ts";
 import { variantSpec } from "../synthetic/variants.ts";
 import { measureWorkerdText } from "../workerd/workerd-bench.ts";
 import { benchConfig } from "./bench-config.ts";
-import type { BenchRuntime } from "./bench-runtimes.ts";
+import type { BenchRuntime, SessionConfig } from "./bench-runtimes.ts";
 import { runChild } from "./child-process.ts";
 import { quantReport } from "./quant-report-native.ts";
 import { round } from "./stats.ts";
@@ -56,8 +56,8 @@ export const scenario: Scenario = {
           );
         }
         const native = new Map<string, number>();
-        // Large fp32 graphs are not uploaded into local workerd R2.
-        const skip = (r: string) => r === "workerd" && (v.externalData || v.id === "fp32");
+        // Large fp32 graphs are not uploaded into local workerd R2; staged graphs are not loaded there.
+        const skip = (r: string) => r === "workerd" && (v.stages !== undefined || v.id === "fp32");
         for (const runtime of runtimes.filter((r) => !skip(r))) {
           const records =
             runtime === "workerd"
@@ -72,16 +72,22 @@ export const scenario: Scenario = {
                   vcfg,
                   spec.config.maxPositions,
                 );
-          if (runtime === "wasm-node" && v.embeddingsOutside) {
+          if (runtime === "wasm-node" && v.embeddingsOutside && !v.stages) {
             // Lever: external data handed over per initializer and dropped once copied.
             records.push(
-              ...(await measureText(
-                prepared,
-                runtime,
-                vcfg,
-                spec.config.maxPositions,
-                "releasing",
-              )),
+              ...(await measureText(prepared, runtime, vcfg, spec.config.maxPositions, {
+                label: "releasing-external-data",
+                session: { externalData: "releasing" },
+              })),
+            );
+          }
+          if (runtime === "wasm-node" && v.stages) {
+            // Lever: the worker's tight heap growth (worker/runtime/heap-growth.ts).
+            records.push(
+              ...(await measureText(prepared, runtime, vcfg, spec.config.maxPositions, {
+                label: "tight-heap",
+                session: { heapGrowth: "tight" },
+              })),
             );
           }
           for (const r of records) {
@@ -106,7 +112,7 @@ export const scenario: Scenario = {
 };
 
 /**
- * Graphs fed `inputs_embeds` compute exactly what their sibling computes with
+ * Graphs fed `token_embeds` (and staged graphs) compute exactly what their sibling computes with
  * the int8 table gathered in the graph (same rows, same dequantisation), so
  * they carry the sibling's report (labelled `cosine_from`).
  */
@@ -114,6 +120,9 @@ const SIBLING: Record<string, string> = {
   "q4-embeds-ext": "q4",
   "int8-embeds-ext": "int8",
   "mixed-embeds-ext": "mixed-q4mlp",
+  "int8-staged": "int8",
+  "mixed-staged": "mixed-q4mlp",
+  "q4-staged": "q4",
 };
 
 function siblingReport(cache: ModelCache, spec: ModelSpec, variant: string) {
@@ -126,13 +135,13 @@ function measureText(
   runtime: BenchRuntime,
   cfg: ReturnType<typeof benchConfig>,
   maxPositions: number,
-  externalData?: "releasing",
+  lever?: { label: string; session: SessionConfig },
 ): Promise<BenchResult[]> {
   const args: TextChildArgs = {
     runtime,
     prepared,
-    config: externalData ? "releasing-external-data" : "default",
-    session: externalData ? { externalData } : {},
+    config: lever?.label ?? "default",
+    session: lever?.session ?? {},
     warmup: cfg.warmup,
     runs: cfg.runs,
     tokens: cfg.tokens,

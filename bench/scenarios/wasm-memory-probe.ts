@@ -6,6 +6,8 @@
  * `bytes()` is then `memory.buffer.byteLength`, the committed WASM heap,
  * which never shrinks: after a run it is the peak.
  */
+import { findWasmMemory } from "../../worker/runtime/heap-growth.ts";
+
 export interface WasmMemoryProbe {
   /** Current byte length of the captured memory; undefined before the runtime starts. */
   bytes(): number | undefined;
@@ -13,28 +15,24 @@ export interface WasmMemoryProbe {
   uninstall(): void;
 }
 
-function findMemory(value: unknown, depth = 0): WebAssembly.Memory | undefined {
-  if (value instanceof WebAssembly.Memory) return value;
-  if (!value || typeof value !== "object" || depth > 2) return undefined;
-  for (const v of Object.values(value as Record<string, unknown>)) {
-    const found = findMemory(v, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 export function installWasmMemoryProbe(
   wasm: { instantiate: typeof WebAssembly.instantiate } = WebAssembly,
+  /** Called once with the memory before the runtime instantiates (e.g. a growth policy). */
+  onMemory?: (memory: WebAssembly.Memory) => void,
 ): WasmMemoryProbe {
   let memory: WebAssembly.Memory | undefined;
   const original = wasm.instantiate;
   const patched = (async (source: unknown, imports?: WebAssembly.Imports) => {
+    if (!memory) {
+      memory = findWasmMemory(imports);
+      if (memory) onMemory?.(memory);
+    }
     const result = (await (original as (s: unknown, i?: unknown) => Promise<unknown>)(
       source,
       imports,
     )) as { instance: WebAssembly.Instance } | WebAssembly.Instance;
     const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-    memory = memory ?? findMemory(imports) ?? findMemory(instance.exports);
+    memory = memory ?? findWasmMemory(instance.exports);
     return result;
   }) as typeof WebAssembly.instantiate;
   wasm.instantiate = patched;

@@ -19,6 +19,8 @@ export interface PreparedModel {
   graph: string;
   /** `<graph>.data` when initializers are external. */
   externalData?: string;
+  /** Staged graphs (variant.stages): each stage's graph and external data, in run order; `graph` is stage 0. */
+  stages?: { graph: string; externalData?: string; bytes: number; externalBytes: number }[];
   /** int8 token table [V, W] + fp32 per-row scales [V] when embeddings live outside the graph. */
   embeddings?: { table: string; scales: string; width: number };
   graphBytes: number;
@@ -71,10 +73,23 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     const w = weightsOf(spec);
-    const model = buildVariantGraph(spec, w, variant);
-    const written = writeModelFile(join(tmp, "model.onnx"), model, {
-      externalDataThreshold: variant.externalData ? 1024 : undefined,
-    });
+    // variant.stages layer groups + the head stage (tools/prepare/text-graph.ts stageLayers).
+    const stageCount = variant.stages ? variant.stages + 1 : 1;
+    const stages: NonNullable<PreparedModel["stages"]> = [];
+    for (let i = 0; i < stageCount; i++) {
+      const model = buildVariantGraph(spec, w, variant, variant.stages ? i : undefined);
+      const written = writeModelFile(
+        join(tmp, variant.stages ? `stage${i}.onnx` : "model.onnx"),
+        model,
+        { externalDataThreshold: variant.externalData ? 1024 : undefined },
+      );
+      stages.push({
+        graph: written.file,
+        ...(written.externalData ? { externalData: written.externalData.file } : {}),
+        bytes: written.bytes,
+        externalBytes: written.externalData?.bytes ?? 0,
+      });
+    }
     let embeddingBytes = 0;
     let embeddings: PreparedModel["embeddings"];
     if (variant.embeddingsOutside && spec.kind === "text") {
@@ -89,11 +104,13 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       version: GENERATOR_VERSION,
       model: spec.id,
       variant: variant.id,
-      graph: "model.onnx",
-      ...(written.externalData ? { externalData: written.externalData.file } : {}),
+      graph: stages[0].graph,
+      ...(stages[0].externalData ? { externalData: stages[0].externalData } : {}),
+      ...(variant.stages ? { stages } : {}),
       ...(embeddings ? { embeddings } : {}),
-      graphBytes: written.bytes,
-      externalBytes: written.externalData?.bytes ?? 0,
+      // Sums over the stages (one stage when unstaged).
+      graphBytes: stages.reduce((n, st) => n + st.bytes, 0),
+      externalBytes: stages.reduce((n, st) => n + st.externalBytes, 0),
       embeddingBytes,
       buildMs: performance.now() - t0,
     };

@@ -1,13 +1,9 @@
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
 import type { ModelDef } from "../../tools/onnx/onnx-proto.ts";
-import { buildTextGraph } from "../../tools/prepare/text-graph.ts";
+import { buildTextGraph, stageLayers } from "../../tools/prepare/text-graph.ts";
 import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
 import { buildVisionGraph } from "../../tools/prepare/vision-graph.ts";
 import { type LinearKind, linearFor, mixedLinear } from "../experiments/linear-variants.ts";
-import {
-  buildTextGraphVariant,
-  type EmbeddingPlacement,
-} from "../experiments/text-graph-variant.ts";
 import type { ModelSpec } from "./model-specs.ts";
 
 /**
@@ -21,8 +17,10 @@ export interface VariantSpec {
   quantization: Quantization;
   /** Move initializers >= 1 KiB to `<file>.data` (ONNX external data). */
   externalData?: boolean;
-  /** Token embeddings are fed as `inputs_embeds` (table stored beside the graph). */
+  /** Token embeddings are fed as `token_embeds` (table stored beside the graph, read by row). */
   embeddingsOutside?: boolean;
+  /** Text graph split into this many layer groups + a head stage (prepare --stages), loaded one at a time. */
+  stages?: number;
   experiment?: string;
 }
 
@@ -56,6 +54,30 @@ export const EXPERIMENT_VARIANTS: VariantSpec[] = [
     embeddingsOutside: true,
     experiment: "4-bit MLP + int8 attention, token table outside + external data",
   },
+  {
+    id: "int8-staged",
+    quantization: "int8",
+    externalData: true,
+    embeddingsOutside: true,
+    stages: 12,
+    experiment: "int8 layers, one stage per layer + table outside + external data (prepare --edge)",
+  },
+  {
+    id: "mixed-staged",
+    quantization: "q4",
+    externalData: true,
+    embeddingsOutside: true,
+    stages: 12,
+    experiment: "4-bit MLP + int8 attention, one stage per layer + table outside + external data",
+  },
+  {
+    id: "q4-staged",
+    quantization: "q4",
+    externalData: true,
+    embeddingsOutside: true,
+    stages: 12,
+    experiment: "q4 layers, one stage per layer + table outside + external data",
+  },
   { id: "q4-acc4", quantization: "q4", experiment: "MatMulNBits accuracy_level 4" },
   { id: "int8-dq", quantization: "int8", experiment: "DequantizeLinear -> fp32 MatMul" },
   { id: "mixed-q4mlp", quantization: "q4", experiment: "4-bit MLP, int8 attention" },
@@ -76,25 +98,41 @@ const LINEAR_OF: Record<string, { attn: LinearKind; mlp: LinearKind }> = {
   "q4-embeds-ext": { attn: "q4", mlp: "q4" },
   "int8-embeds-ext": { attn: "int8", mlp: "int8" },
   "mixed-embeds-ext": { attn: "int8", mlp: "q4" },
+  "int8-staged": { attn: "int8", mlp: "int8" },
+  "mixed-staged": { attn: "int8", mlp: "q4" },
+  "q4-staged": { attn: "q4", mlp: "q4" },
 };
 
+/**
+ * The prepare step's own text graph builder (tools/prepare/text-graph.ts) with
+ * the lever knobs: the Linear lowering, the token table outside the graph
+ * (`token_embeds` input, as `prepare --token-embedding external-int8`) and the
+ * stage (`stage` of `variant.stages`, as `prepare --stages`).
+ */
 export function buildVariantGraph(
   spec: ModelSpec,
   weights: TextTowerWeights | VisionTowerWeights,
   variant: VariantSpec,
+  stage?: number,
 ): ModelDef {
   if (spec.kind === "vision") {
     return buildVisionGraph(spec.config, weights as VisionTowerWeights, {
       quantization: variant.quantization,
     }).model;
   }
-  const w = weights as TextTowerWeights;
   const custom = LINEAR_OF[variant.id];
-  if (!custom) {
-    return buildTextGraph(spec.config, w, { quantization: variant.quantization }).model;
-  }
-  const embedding: EmbeddingPlacement = variant.embeddingsOutside ? "outside" : "int8-gather";
-  const linear =
-    custom.attn === custom.mlp ? linearFor(custom.attn) : mixedLinear(custom.attn, custom.mlp);
-  return buildTextGraphVariant(spec.config, w, { linear, embedding, label: variant.id }).model;
+  const linear = custom
+    ? custom.attn === custom.mlp
+      ? linearFor(custom.attn)
+      : mixedLinear(custom.attn, custom.mlp)
+    : undefined;
+  return buildTextGraph(spec.config, weights as TextTowerWeights, {
+    quantization: variant.quantization,
+    ...(linear ? { linear } : {}),
+    ...(variant.embeddingsOutside ? { tokenEmbedding: "external-int8" as const } : {}),
+    ...(variant.stages && stage !== undefined
+      ? { stage: stageLayers(spec.config.numLayers, variant.stages, stage) }
+      : {}),
+    producerVersion: `bench-${variant.id}`,
+  }).model;
 }

@@ -36,10 +36,7 @@ export function graphFiles(entry: GraphEntry): BundleFile[] {
 
 /** Bytes of a graph that a runtime loads into its session (stages + external data, not the token table). */
 export function graphLoadBytes(entry: GraphEntry): number {
-  return graphStages(entry).reduce(
-    (sum, s) => sum + s.bytes + (s.externalData ?? []).reduce((n, e) => n + e.bytes, 0),
-    0,
-  );
+  return graphStages(entry).reduce((sum, s) => sum + stageBytes(s), 0);
 }
 
 /** Names of every file the manifest refers to (graphs, tokenizer, preprocessor), without duplicates. */
@@ -70,4 +67,26 @@ export function checkGraphFiles(entry: GraphEntry, where: string): void {
       );
     }
   }
+}
+
+/** Bytes a runtime holds while creating a stage's session (graph + external data). */
+export interface SizedStage {
+  bytes: number;
+  externalData?: readonly { bytes: number }[];
+}
+
+export function stageBytes(stage: SizedStage): number {
+  return stage.bytes + (stage.externalData ?? []).reduce((n, e) => n + e.bytes, 0);
+}
+
+/**
+ * The order to create stage sessions in: largest first. The heap only grows,
+ * so the stage whose bytes are held last should be the smallest: the peak is
+ * max over stages of (heap after creating it + its bytes).
+ */
+export function stageLoadOrder(stages: readonly SizedStage[]): number[] {
+  return stages
+    .map((s, i) => ({ i, n: stageBytes(s) }))
+    .sort((a, b) => b.n - a.n || a.i - b.i)
+    .map((x) => x.i);
 }

@@ -30,7 +30,7 @@ import {
 } from "./quant-report.ts";
 import { quantizeInt8PerRow } from "./quantize-weights.ts";
 import { readCheckpoint, sha256Hex } from "./read-checkpoint.ts";
-import { type BuiltGraph, buildTextGraph } from "./text-graph.ts";
+import { type BuiltGraph, buildTextGraph, stageLayers } from "./text-graph.ts";
 import type { TokenEmbeddingMode } from "./token-embedding.ts";
 import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
 import { buildVisionGraph } from "./vision-graph.ts";
@@ -50,9 +50,10 @@ export interface PrepareOptions {
   attentionMask?: boolean;
   tokenEmbedding?: TokenEmbeddingMode;
   /**
-   * Split the text graph into this many stages (consecutive layer groups, one
-   * graph each, `text.stage<i>.onnx`) so a runtime holds one stage's bytes at a
-   * time while creating sessions (default 1: one graph).
+   * Split the text graph's layers into this many groups, one graph each, plus a
+   * head graph (final LayerNorm, pooling, projection): `text.stage<i>.onnx`,
+   * so a runtime holds one stage's bytes at a time while creating sessions
+   * (default 1: one graph; "per-layer": one group per layer).
    */
   stages?: number | "per-layer";
   /** Move initializers >= this many bytes to `<graph>.onnx.data`. */
@@ -77,14 +78,6 @@ const GRAPH_FILE: Record<Tower, string> = { text: "text.onnx", vision: "vision.o
 
 async function sessionFromModel(model: ModelDef, label: string) {
   return createOrtWebSession(concatEncoded(encodeModel(model)), { label });
-}
-
-/** Layers [from, to) of stage `index` when `layers` are split into `count` near-equal stages. */
-export function stageLayers(layers: number, count: number, index: number) {
-  return {
-    from: Math.round((index * layers) / count),
-    to: Math.round(((index + 1) * layers) / count),
-  };
 }
 
 /** `clip-edge prepare`: Hugging Face checkpoint folder -> bundle folder. */
@@ -232,8 +225,8 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   if (towers.includes("text")) {
     const weights = loadTextWeights(ck.tensors, text!, ck.config.projectionDim);
     tokenTable = weights.tokenEmbedding;
-    const stageCount = options.stages === "per-layer" ? text!.numLayers : (options.stages ?? 1);
-    if (!Number.isInteger(stageCount) || stageCount < 1 || stageCount > text!.numLayers) {
+    const groups = options.stages === "per-layer" ? text!.numLayers : (options.stages ?? 1);
+    if (!Number.isInteger(groups) || groups < 1 || groups > text!.numLayers) {
       throw new ClipEdgeError(
         "usage",
         `prepare: --stages must be an integer in 1..${text!.numLayers} (the text encoder's layers), got ${options.stages}`,
@@ -249,11 +242,10 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
           q4AccuracyLevel: options.q4AccuracyLevel,
           tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
           producerVersion: version,
-          ...(stage !== undefined
-            ? { stage: stageLayers(text!.numLayers, stageCount, stage) }
-            : {}),
+          ...(stage !== undefined ? { stage: stageLayers(text!.numLayers, groups, stage) } : {}),
         }),
-      stageCount,
+      // N layer groups + the head stage; one group is the plain one-graph encoder.
+      groups > 1 ? groups + 1 : 1,
     );
   }
   if (towers.includes("vision")) {

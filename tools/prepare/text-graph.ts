@@ -26,10 +26,11 @@ export interface TextGraphOptions {
   /**
    * Build only encoder layers [from, to) as one stage of a staged encoder
    * (conditioning/encoder/staged-session.ts): stages after the first take
-   * `hidden_in` instead of embedding the ids, stages before the last output
-   * `hidden_out` instead of the final LayerNorm and pooling. Default: all layers.
+   * `hidden_in` instead of embedding the ids; a stage with `head` ends in the
+   * final LayerNorm, pooling and projection, the others output `hidden_out`.
+   * [L, L) with `head` is the head alone. Default: all layers and the head.
    */
-  stage?: { from: number; to: number };
+  stage?: { from: number; to: number; head?: boolean };
   /** Overrides the Linear lowering chosen by `quantization` (bench lever experiments). */
   linear?: LinearEmitter;
 }
@@ -38,6 +39,21 @@ export interface BuiltGraph {
   model: ModelDef;
   inputs: string[];
   outputs: string[];
+}
+
+/**
+ * Layers [from, to) of stage `index` of a staged text graph: `groups` near-equal
+ * layer groups, then the head ([layers, layers): final LayerNorm, pooling,
+ * projection) as stage `groups`. The head is its own small stage so that no
+ * stage carries the projection on top of a layer (loaders create the biggest
+ * stages first and the small ones last, when the heap is largest).
+ */
+export function stageLayers(layers: number, groups: number, index: number) {
+  if (index === groups) return { from: layers, to: layers, head: true };
+  return {
+    from: Math.round((index * layers) / groups),
+    to: Math.round(((index + 1) * layers) / groups),
+  };
 }
 
 /**
@@ -60,10 +76,13 @@ export function buildTextGraph(
   }
   const from = options.stage?.from ?? 0;
   const to = options.stage?.to ?? L;
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > L || from >= to) {
+  const head = options.stage ? options.stage.head === true : true;
+  // [L, L) is the head stage: final LayerNorm, pooling and projection only.
+  const valid = from === L ? to === L && L > 0 && head : from < to && to <= L;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || !valid) {
     throw new ClipEdgeError(
       "invalid_input",
-      `text graph stage layers [${from}, ${to}) must be a non-empty integer range within [0, ${L})`,
+      `text graph stage layers [${from}, ${to}) must be a non-empty integer range within [0, ${L}), or [${L}, ${L}) for the head`,
     );
   }
   const linear: LinearEmitter =
@@ -149,7 +168,7 @@ export function buildTextGraph(
     h = encoderLayer(ctx, h, w.layers[i], `layer${i}`, outName);
     layerOut.set(i + 1, h);
   }
-  const isLast = to === L;
+  const isLast = head;
   const outputs: string[] = [];
   let last: string | undefined;
   if (isLast) {
@@ -171,10 +190,11 @@ export function buildTextGraph(
   }
   for (let j = 1; j <= k; j++) {
     const source = layerOut.get(L + 1 - j);
-    if (!source) continue;
+    // hidden_states_ln_1 is last_hidden_state: it comes with the final LayerNorm.
+    if (j === 1 ? !isLast : !source) continue;
     const name = `hidden_states_ln_${j}`;
     if (j === 1) g.node("Identity", [last!], {}, { outputs: [name] });
-    else layerNorm(g, source, w.finalLn, cfg.layerNormEps, `final_ln_${j}`, name);
+    else layerNorm(g, source!, w.finalLn, cfg.layerNormEps, `final_ln_${j}`, name);
     g.output(name, DataType.FLOAT, dims3);
     outputs.push(name);
   }

@@ -1,4 +1,4 @@
-import { graphStages } from "../../conditioning/bundle/graph-files.ts";
+import { graphStages, stageLoadOrder } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleFile, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import { createStagedSession } from "../../conditioning/encoder/staged-session.ts";
 import type { AdaptedSession } from "./adapt-session.ts";
@@ -25,8 +25,9 @@ export function chainStages(sessions: AdaptedSession[], label: string): AdaptedS
 }
 
 /**
- * Opens a graph entry in onnxruntime-web: every stage in turn (each stage's
- * bytes are read, handed over and dropped before the next is read), chained;
+ * Opens a graph entry in onnxruntime-web: every stage in turn, largest first
+ * (each stage's bytes are read, handed over and dropped before the next is
+ * read), chained in run order;
  * a graph with an external token table gets `token_embeds` fed from it.
  */
 export async function openGraphEntryWeb(
@@ -35,16 +36,16 @@ export async function openGraphEntryWeb(
   where: string,
   options: WebSessionOptions = {},
 ): Promise<AdaptedSession> {
-  const sessions: AdaptedSession[] = [];
-  for (const stage of graphStages(entry)) {
+  const stages = graphStages(entry);
+  const sessions: AdaptedSession[] = new Array(stages.length);
+  for (const i of stageLoadOrder(stages)) {
+    const stage = stages[i];
     const externalData = stage.externalData?.map((e) => ({ path: e.file, data: read(e) }));
-    sessions.push(
-      await createOrtWebSession(read(stage), {
-        ...options,
-        label: `${where}/${stage.file}`,
-        ...(externalData ? { externalData } : {}),
-      }),
-    );
+    sessions[i] = await createOrtWebSession(read(stage), {
+      ...options,
+      label: `${where}/${stage.file}`,
+      ...(externalData ? { externalData } : {}),
+    });
   }
   const session = chainStages(sessions, `${where}/${entry.file}`);
   if (entry.kind !== "text" || !entry.tokenEmbeddingTable) return session;

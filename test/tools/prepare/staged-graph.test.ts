@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleFileNames, graphStages } from "../../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
 import { isClipEdgeError } from "../../../conditioning/errors.ts";
-import { prepareBundle, stageLayers } from "../../../tools/prepare/prepare-bundle.ts";
+import { prepareBundle } from "../../../tools/prepare/prepare-bundle.ts";
+import { stageLayers } from "../../../tools/prepare/text-graph.ts";
 import { openBundleGraphWeb } from "../../../tools/runtime/bundle-session.ts";
 import { loadBundle } from "../../../tools/runtime/load-bundle.ts";
 import { runCli } from "../../helpers/cli-io.ts";
@@ -56,29 +57,38 @@ beforeAll(async () => {
 describe("prepare --stages", () => {
   it("splits the layers into contiguous stages chained by hidden_in / hidden_out", () => {
     expect(stageLayers(12, 5, 0)).toEqual({ from: 0, to: 2 });
+    expect(stageLayers(12, 5, 5)).toEqual({ from: 12, to: 12, head: true }); // the head
     expect(
       [0, 1, 2, 3, 4].map((i) => stageLayers(12, 5, i).to - stageLayers(12, 5, i).from),
     ).toEqual([2, 3, 2, 3, 2]);
     const entry = staged.graphs[0];
     const stages = graphStages(entry);
+    // Three layer groups + the head (final LayerNorm, pooling, projection).
     expect(stages.map((s) => s.layers)).toEqual([
       [0, 1],
       [1, 2],
       [2, 3],
+      [3, 3],
     ]);
     expect(stages.map((s) => s.file)).toEqual([
       "text.stage0.onnx",
       "text.stage1.onnx",
       "text.stage2.onnx",
+      "text.stage3.onnx",
     ]);
     expect(entry.file).toBe("text.stage0.onnx");
     expect(stages[0].inputs).toEqual(["input_ids"]);
     expect(stages[1].inputs).toEqual(["input_ids", "hidden_in"]);
     expect(stages[0].outputs).toContain("hidden_out");
-    expect(stages[2].outputs).not.toContain("hidden_out");
-    expect(stages[2].outputs).toEqual(
-      expect.arrayContaining(["last_hidden_state", "pooled", "text_embeds"]),
-    );
+    expect(stages[2].outputs).toEqual(["hidden_out", "hidden_states_1"]);
+    expect(stages[1].outputs).toEqual(["hidden_out", "hidden_states_2", "hidden_states_ln_2"]);
+    expect(stages[3].inputs).toEqual(["input_ids", "hidden_in"]);
+    expect(stages[3].outputs).toEqual([
+      "last_hidden_state",
+      "hidden_states_ln_1",
+      "pooled",
+      "text_embeds",
+    ]);
     // K=4 with 3 layers: hidden_states_4 is the embeddings, produced by stage 0.
     expect(stages[0].outputs).toEqual(
       expect.arrayContaining(["hidden_states_4", "hidden_states_3", "hidden_states_ln_4"]),
@@ -144,7 +154,7 @@ describe("prepare --edge", () => {
     const entry = edge.graphs[0];
     expect(entry.tokenEmbedding).toBe("external-int8");
     expect(entry.tokenEmbeddingTable?.file).toBe("token_embedding.safetensors");
-    expect(graphStages(entry).length).toBe(3);
+    expect(graphStages(entry).length).toBe(4);
     for (const s of graphStages(entry)) expect(s.externalData?.[0].file).toBe(`${s.file}.data`);
     expect(entry.inputs).toEqual(["input_ids", "token_embeds"]);
     expect(bundleFileNames(edge)).toContain("token_embedding.safetensors");

@@ -21,8 +21,9 @@ Options:
                           external-int8: table in token_embedding.safetensors, graph input token_embeds)
   --q4-accuracy-level N   MatMulNBits accuracy_level for q4: 0 fp32 compute (default), 4 int8 compute
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
-  --stages N              split the text graph into N stages (layer groups, text.stage<i>.onnx) that a
-                          runtime loads one at a time: only one stage's bytes are held in JS at once
+  --stages N              split the text graph into N layer groups + a head (final LN, pooling,
+                          projection), one graph each (text.stage<i>.onnx), that a runtime loads one
+                          at a time: only one stage's bytes are held in JS at once
   --edge                  shape the bundle for a 128 MB Worker isolate: --external-data 1024,
                           --token-embedding external-int8 (quantised only), --stages = text layers;
                           explicit flags win (docs/performance.md)
