@@ -7,7 +7,6 @@
  * Also preprocessing throughput (sharp decode + PIL-exact resize/crop/normalise).
  */
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { OPENAI_CLIP_PREPROCESSOR } from "../../origin/preprocess/config.ts";
@@ -24,6 +23,7 @@ import type { BenchContext, Scenario } from "../harness.ts";
 import { createModelCache, filePath } from "../synthetic/model-cache.ts";
 import { modelSpec } from "../synthetic/model-specs.ts";
 import { variantSpec } from "../synthetic/variants.ts";
+import { benchConfig } from "./bench-config.ts";
 
 const IMAGE_SIZE = 3 * 224 * 224;
 const PHOTOS = ["astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "camera.png"];
@@ -158,7 +158,8 @@ export const scenario: Scenario = {
       return;
     }
     const cache = createModelCache({
-      dir: process.env.CLIP_EDGE_BENCH_MODELS ?? join(tmpdir(), "clip-edge-bench-models"),
+      // The same prepared-model cache as the text scenarios (CLIP_EDGE_BENCH_CACHE).
+      dir: benchConfig(ctx.quick).cacheDir,
       log: (line) => ctx.note(line),
     });
     const prepared = cache.ensure(modelSpec("clip-vit-b32-vision"), variantSpec("fp32"));
