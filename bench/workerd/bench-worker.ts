@@ -3,15 +3,22 @@
  * the worker's own onnxruntime-web adapter (worker/runtime/ort-wasm.ts) and
  * keeps one session per isolate.
  *   PUT  /seed?key=K   body -> R2 MODELS/K
- *   POST /load?key=K   R2 read + session creation; reports R2 ms and WASM heap
- *   POST /run?tokens=N&seq=S&batch=B&fetch=pooled|full   one inference
+ *   POST /load?key=K[&data=D][&table=T&scales=S&width=W]
+ *                      R2 read(s) + session creation; reports R2 ms and WASM heap.
+ *                      D: the graph's external data (ONNX `<graph>.data`), handed to
+ *                      the adapter under its file name; T/S: an int8 token table
+ *                      [V, W] and its float32 scales [V] kept in R2 (scales read once)
+ *   POST /run?tokens=N&seq=S&batch=B&fetch=pooled|full   one inference; with a table,
+ *                      `token_embeds` is gathered per request by R2 range reads
  *   GET  /noop         round-trip baseline
  * workerd freezes timers during CPU work, so only I/O (the R2 read) is timed
  * inside; the driver times everything else from outside.
  */
+import type { TensorLike } from "../../conditioning/encoder/session.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 import { promptIds } from "../scenarios/prompt-ids.ts";
 import { installWasmMemoryProbe } from "../scenarios/wasm-memory-probe.ts";
+import { createR2EmbeddingRows, type R2EmbeddingRows } from "./r2-embedding-rows.ts";
 
 interface Env {
   MODELS: R2Bucket;
@@ -20,6 +27,13 @@ interface Env {
 const probe = installWasmMemoryProbe();
 const runtime = createWorkerOrtRuntime();
 let session: Awaited<ReturnType<typeof runtime.createSession>> | undefined;
+let rows: { gather: R2EmbeddingRows["gather"]; width: number; input: string } | undefined;
+
+async function readAll(env: Env, key: string): Promise<Uint8Array> {
+  const object = await env.MODELS.get(key);
+  if (!object) throw new Error(`no ${key} in R2`);
+  return new Uint8Array(await object.arrayBuffer());
+}
 
 const json = (value: unknown, status = 200) =>
   new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
@@ -37,14 +51,32 @@ export default {
       }
       if (url.pathname === "/load") {
         const key = url.searchParams.get("key")!;
+        const dataKey = url.searchParams.get("data");
+        const tableKey = url.searchParams.get("table");
         const t0 = Date.now();
-        const object = await env.MODELS.get(key);
-        if (!object) return json({ error: `no ${key} in R2` }, 404);
-        let bytes: Uint8Array | undefined = new Uint8Array(await object.arrayBuffer());
+        let bytes: Uint8Array | undefined = await readAll(env, key);
+        let externalData = dataKey
+          ? [{ path: dataKey.split("/").pop()!, data: await readAll(env, dataKey) }]
+          : undefined;
+        const scales = tableKey
+          ? new Float32Array((await readAll(env, url.searchParams.get("scales")!)).slice().buffer)
+          : undefined;
         const r2ReadMs = Date.now() - t0;
-        session = await runtime.createSession(bytes, key);
-        const size = bytes.byteLength;
+        const size = bytes.byteLength + (externalData?.[0].data.byteLength ?? 0);
+        session = await runtime.createSession(bytes, key, externalData);
+        // Drop the JS copies: only the WASM heap holds the weights from here on.
         bytes = undefined;
+        externalData = undefined;
+        rows = undefined;
+        if (tableKey && scales) {
+          const width = q("width", 0);
+          const r2 = createR2EmbeddingRows({ bucket: env.MODELS, tableKey, scales, width });
+          // prepare's name (token_embeds); models cached by older bench versions say inputs_embeds.
+          const input = session.inputNames.includes("token_embeds")
+            ? "token_embeds"
+            : "inputs_embeds";
+          rows = { gather: r2.gather, width, input };
+        }
         return json({ r2ReadMs, bytes: size, wasmBytes: probe.bytes() ?? 0 });
       }
       if (url.pathname === "/run") {
@@ -54,12 +86,19 @@ export default {
         const batch = q("batch", 1);
         const full = url.searchParams.get("fetch") === "full";
         const ids = promptIds(batch, tokens, seq);
-        const out = await session.run(
-          { input_ids: runtime.tensor("int64", ids, [batch, seq]) },
-          full ? ["last_hidden_state"] : ["pooled"],
-        );
+        const feeds: Record<string, TensorLike> = {
+          input_ids: runtime.tensor("int64", ids, [batch, seq]),
+        };
+        let gather: { ms: number; reads: number; bytes: number } | undefined;
+        if (rows) {
+          const t0 = Date.now();
+          const g = await rows.gather(ids);
+          gather = { ms: Date.now() - t0, reads: g.reads, bytes: g.bytes };
+          feeds[rows.input] = runtime.tensor("float32", g.data, [batch, seq, rows.width]);
+        }
+        const out = await session.run(feeds, full ? ["last_hidden_state"] : ["pooled"]);
         const first = Object.values(out)[0];
-        return json({ dims: first.dims, wasmBytes: probe.bytes() ?? 0 });
+        return json({ dims: first.dims, wasmBytes: probe.bytes() ?? 0, gather });
       }
       return json({ error: "not found" }, 404);
     } catch (error) {
