@@ -1,14 +1,20 @@
 /**
  * Prepared bundles in R2 (binding `MODELS`): `<model>/manifest.json` plus the
  * files the manifest names. Every graph and tokenizer file is checked against
- * the manifest's SHA-256 (crypto.subtle) before use.
+ * the manifest's SHA-256 (crypto.subtle) before use. Files read by range (the
+ * external token-embedding table) are checked for size only: a whole-file
+ * SHA-256 would mean reading the file whole, which is what the range reads avoid.
  */
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 
 /** The part of an R2 bucket the store uses (R2Bucket satisfies it). */
 export interface BucketLike {
-  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; size: number } | null>;
+  /** With `range`, the body is those bytes and `size` stays the whole object's size. */
+  get(
+    key: string,
+    options?: { range?: { offset: number; length: number } },
+  ): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; size: number } | null>;
   list(options?: { delimiter?: string; prefix?: string; cursor?: string }): Promise<{
     delimitedPrefixes: string[];
     truncated: boolean;
@@ -31,6 +37,17 @@ export interface BundleStore {
     file: string,
     expected?: { sha256: string; bytes?: number },
   ): Promise<Uint8Array>;
+  /**
+   * `length` bytes of a bundle file from `offset` (an R2 ranged read). The
+   * object's size is checked against `expected.bytes` on every read; its SHA-256
+   * cannot be checked without reading it whole (callers check what they parse).
+   */
+  getRange(
+    model: string,
+    file: string,
+    range: { offset: number; length: number },
+    expected: { bytes: number },
+  ): Promise<Uint8Array>;
 }
 
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -51,6 +68,13 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
       throw new ClipEdgeError("unavailable", `R2 bucket MODELS could not read ${key}`, { cause });
     }
     return object ? new Uint8Array(await object.arrayBuffer()) : null;
+  }
+
+  function missing(key: string): ClipEdgeError {
+    return new ClipEdgeError(
+      "unavailable",
+      `bundle file ${key} named by the manifest is missing from R2`,
+    );
   }
 
   return {
@@ -97,12 +121,7 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
     async getFile(model, file, expected) {
       const key = `${model}/${file}`;
       const bytes = await read(key);
-      if (!bytes) {
-        throw new ClipEdgeError(
-          "unavailable",
-          `bundle file ${key} named by the manifest is missing from R2`,
-        );
-      }
+      if (!bytes) throw missing(key);
       if (expected) {
         if (expected.bytes !== undefined && expected.bytes !== bytes.byteLength) {
           throw new ClipEdgeError(
@@ -117,6 +136,35 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
             `bundle file ${key} has SHA-256 ${actual}, the manifest says ${expected.sha256}`,
           );
         }
+      }
+      return bytes;
+    },
+
+    async getRange(model, file, range, expected) {
+      const key = `${model}/${file}`;
+      const what = `bytes ${range.offset}..${range.offset + range.length} of ${key}`;
+      let bytes: Uint8Array;
+      try {
+        const object = await bucket.get(key, { range });
+        if (!object) throw missing(key);
+        if (object.size !== expected.bytes) {
+          throw new ClipEdgeError(
+            "integrity",
+            `bundle file ${key} has ${object.size} bytes, the manifest says ${expected.bytes}`,
+          );
+        }
+        bytes = new Uint8Array(await object.arrayBuffer());
+      } catch (cause) {
+        if (cause instanceof ClipEdgeError) throw cause;
+        throw new ClipEdgeError("unavailable", `R2 bucket MODELS could not read ${what}`, {
+          cause,
+        });
+      }
+      if (bytes.byteLength !== range.length) {
+        throw new ClipEdgeError(
+          "integrity",
+          `R2 returned ${bytes.byteLength} bytes for ${what} (object of ${expected.bytes} bytes)`,
+        );
       }
       return bytes;
     },

@@ -7,6 +7,8 @@
  */
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import type { InferenceSessionLike } from "../../conditioning/encoder/session.ts";
+import type { TokenEmbeddingRows } from "../../conditioning/encoder/token-embedding-rows.ts";
+import { withTokenEmbeds } from "../../conditioning/encoder/token-embeds-session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
 import {
@@ -18,6 +20,7 @@ import { createRemoteTextSession, type OriginClient } from "../origin/index.ts";
 import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
+import { openTokenTable } from "./token-table.ts";
 
 export interface ModelRegistryOptions {
   store: BundleStore;
@@ -128,6 +131,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         const limit = options.maxGraphBytes();
         let session: InferenceSessionLike;
         let runsOn: "edge" | "origin" = "edge";
+        let tokenRows: TokenEmbeddingRows | undefined;
         if (limit > 0 && size > limit) {
           const origin = options.origin();
           if (!origin) {
@@ -139,6 +143,9 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           session = await createRemoteTextSession(origin);
           runsOn = "origin";
         } else {
+          if (graph.tokenEmbedding === "external-int8") {
+            tokenRows = await openTokenTable(store, id, m, graph);
+          }
           const bytes = await store.getFile(id, graph.file, graph);
           const externalData = [];
           for (const extra of graph.externalData ?? []) {
@@ -157,7 +164,8 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           label,
         });
         sessionStats.push({ model: id, graph: graph.file, runs_on: runsOn, stats: batched.stats });
-        return batched;
+        // Rows gathered by range over the batched session (why over: token-table.ts).
+        return tokenRows ? withTokenEmbeds(batched, tokenRows, getRuntime().tensor) : batched;
       }),
     };
     models.set(id, model);

@@ -14,16 +14,25 @@ export async function fixtureBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Puts manifest.json and every file it names under `<name>/` in MODELS; returns the manifest. */
-export async function seedBundle(name = "tiny-openai"): Promise<BundleManifest> {
-  const manifestBytes = await fixtureBytes("bundle/manifest.json");
+/**
+ * Puts manifest.json and every file it names under `<name>/` in MODELS; returns
+ * the manifest. `from`: the prepared bundle (global-setup.ts), e.g.
+ * `bundle/variants/int8-external`.
+ */
+export async function seedBundle(name = "tiny-openai", from = "bundle"): Promise<BundleManifest> {
+  const manifestBytes = await fixtureBytes(`${from}/manifest.json`);
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as BundleManifest;
   const files = new Set<string>([
     ...manifest.tokenizer.files,
-    ...manifest.graphs.flatMap((g) => [g.file, ...(g.externalData ?? []).map((e) => e.file)]),
+    ...manifest.graphs.flatMap((g) => [
+      g.file,
+      ...(g.externalData ?? []).map((e) => e.file),
+      ...(g.stages ?? []).flatMap((s) => [s.file, ...(s.externalData ?? []).map((e) => e.file)]),
+      ...(g.tokenEmbeddingTable ? [g.tokenEmbeddingTable.file] : []),
+    ]),
   ]);
   for (const file of files) {
-    await testEnv.MODELS.put(`${name}/${file}`, await fixtureBytes(`bundle/${file}`));
+    await testEnv.MODELS.put(`${name}/${file}`, await fixtureBytes(`${from}/${file}`));
   }
   await testEnv.MODELS.put(`${name}/manifest.json`, manifestBytes);
   return manifest;
