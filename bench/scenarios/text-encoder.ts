@@ -56,8 +56,8 @@ export const scenario: Scenario = {
           );
         }
         const native = new Map<string, number>();
-        // Large fp32 graphs are not uploaded into local workerd R2; staged graphs are not loaded there.
-        const skip = (r: string) => r === "workerd" && (v.stages !== undefined || v.id === "fp32");
+        // Large fp32 graphs are not uploaded into local workerd R2.
+        const skip = (r: string) => r === "workerd" && v.id === "fp32";
         for (const runtime of runtimes.filter((r) => !skip(r))) {
           const records =
             runtime === "workerd"

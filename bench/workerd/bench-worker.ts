@@ -8,13 +8,17 @@
  *                      D: the graph's external data (ONNX `<graph>.data`), handed to
  *                      the adapter under its file name; T/S: an int8 token table
  *                      [V, W] and its float32 scales [V] kept in R2 (scales read once)
+ *                      With `stage=i&stages=n` (a staged graph, one call per stage, in
+ *                      the driver's load order) the stage sessions are chained once all
+ *                      n are created.
  *   POST /run?tokens=N&seq=S&batch=B&fetch=pooled|full   one inference; with a table,
  *                      `token_embeds` is gathered per request by R2 range reads
  *   GET  /noop         round-trip baseline
  * workerd freezes timers during CPU work, so only I/O (the R2 read) is timed
  * inside; the driver times everything else from outside.
  */
-import type { TensorLike } from "../../conditioning/encoder/session.ts";
+import type { InferenceSessionLike, TensorLike } from "../../conditioning/encoder/session.ts";
+import { createStagedSession } from "../../conditioning/encoder/staged-session.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 import { promptIds } from "../scenarios/prompt-ids.ts";
 import { installWasmMemoryProbe } from "../scenarios/wasm-memory-probe.ts";
@@ -26,7 +30,8 @@ interface Env {
 
 const probe = installWasmMemoryProbe();
 const runtime = createWorkerOrtRuntime();
-let session: Awaited<ReturnType<typeof runtime.createSession>> | undefined;
+let session: InferenceSessionLike | undefined;
+let pendingStages: InferenceSessionLike[] = [];
 let rows: { gather: R2EmbeddingRows["gather"]; width: number; input: string } | undefined;
 
 async function readAll(env: Env, key: string): Promise<Uint8Array> {
@@ -63,12 +68,21 @@ export default {
           : undefined;
         const r2ReadMs = Date.now() - t0;
         const size = bytes.byteLength + (externalData?.[0].data.byteLength ?? 0);
-        session = await runtime.createSession(bytes, key, externalData);
+        const created = await runtime.createSession(bytes, key, externalData);
         // Drop the JS copies: only the WASM heap holds the weights from here on.
         bytes = undefined;
         externalData = undefined;
         rows = undefined;
-        if (tableKey && scales) {
+        const stages = q("stages", 0);
+        if (stages > 0) {
+          if (pendingStages.length !== stages) pendingStages = new Array(stages);
+          pendingStages[q("stage", 0)] = created;
+          const ready = pendingStages.filter(Boolean).length === stages;
+          session = ready ? createStagedSession({ stages: pendingStages, label: key }) : undefined;
+        } else {
+          session = created;
+        }
+        if (tableKey && scales && session) {
           const width = q("width", 0);
           const r2 = createR2EmbeddingRows({ bucket: env.MODELS, tableKey, scales, width });
           // prepare's name (token_embeds); models cached by older bench versions say inputs_embeds.

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stageLoadOrder } from "../../conditioning/bundle/graph-files.ts";
 import type { BenchResult } from "../harness.ts";
 import { summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
@@ -32,9 +33,6 @@ export async function measureWorkerdText(
   prepared: PreparedModel,
   options: WorkerdTextOptions,
 ): Promise<BenchResult[]> {
-  if (prepared.stages) {
-    throw new Error(`${prepared.variant}: the workerd bench does not load staged graphs`);
-  }
   // Offline: miniflare would try to download the Request.cf object and print the
   // failure on stdout, which --json reserves for records.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -68,15 +66,42 @@ export async function measureWorkerdText(
       });
       return key;
     };
-    const load = new URLSearchParams({ key: await seed(prepared.graph) });
-    if (prepared.externalData) load.set("data", await seed(prepared.externalData));
+    // One /load per stage (largest first, as the worker loads them); one for an unstaged graph.
+    const stages = prepared.stages ?? [
+      {
+        graph: prepared.graph,
+        externalData: prepared.externalData,
+        bytes: prepared.graphBytes,
+        externalBytes: prepared.externalBytes,
+      },
+    ];
+    const order = stageLoadOrder(
+      stages.map((st) => ({ bytes: st.bytes, externalData: [{ bytes: st.externalBytes }] })),
+    );
+    const loads: URLSearchParams[] = [];
+    for (const i of order) {
+      const load = new URLSearchParams({ key: await seed(stages[i].graph) });
+      const data = stages[i].externalData;
+      if (data) load.set("data", await seed(data));
+      if (prepared.stages) {
+        load.set("stage", String(i));
+        load.set("stages", String(stages.length));
+      }
+      loads.push(load);
+    }
+    const last = loads[loads.length - 1];
     if (prepared.embeddings) {
-      load.set("table", await seed(prepared.embeddings.table));
-      load.set("scales", await seed(prepared.embeddings.scales));
-      load.set("width", String(prepared.embeddings.width));
+      last.set("table", await seed(prepared.embeddings.table));
+      last.set("scales", await seed(prepared.embeddings.scales));
+      last.set("width", String(prepared.embeddings.width));
     }
     const t0 = performance.now();
-    const loaded = await call(`/load?${load}`, { method: "POST" });
+    let r2ReadMs = 0;
+    let loaded: Record<string, unknown> = {};
+    for (const load of loads) {
+      loaded = await call(`/load?${load}`, { method: "POST" });
+      r2ReadMs += Number(loaded.r2ReadMs);
+    }
     const coldMs = performance.now() - t0;
     // Let V8 tier the WASM code up before measuring (see text-encoder-child.ts).
     const P0 = options.maxPositions;
@@ -163,8 +188,8 @@ export async function measureWorkerdText(
       median_ms: round(coldMs),
       p95_ms: round(coldMs),
       runs: 1,
-      r2_read_ms: Number(loaded.r2ReadMs),
-      create_ms: round(coldMs - Number(loaded.r2ReadMs) - rtt),
+      r2_read_ms: r2ReadMs,
+      create_ms: round(coldMs - r2ReadMs - rtt * loads.length),
       wasm_after_load_mb: toMb(Number(loaded.wasmBytes)),
     };
     return [cold, ...records].map((r) => ({ ...r, peak_wasm_mb: toMb(wasmBytes) }));

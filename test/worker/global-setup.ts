@@ -4,7 +4,8 @@
  * pool's FIXTURES service binding (pool-options.ts) serves it to workerd.
  * Int8 variants go to `variants/<name>/` under it (served as
  * `bundle/variants/<name>/...`): the token table in the graph (`int8`) and
- * beside it, read by range (`int8-external`).
+ * beside it, read by range (`int8-external`), and the `prepare --edge` shape
+ * (`int8-edge`: staged graph + external data + table beside it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,9 +26,11 @@ export default async function setup(project: TestProject): Promise<() => void> {
     skipReport: true,
     name: "tiny-openai",
   });
-  for (const [variant, tokenEmbedding] of [
-    ["int8", "int8"],
-    ["int8-external", "external-int8"],
+  for (const [variant, tokenEmbedding, edge] of [
+    ["int8", "int8", false],
+    ["int8-external", "external-int8", false],
+    // prepare --edge: one stage per layer + head, external data, table outside.
+    ["int8-edge", "external-int8", true],
   ] as const) {
     await prepareBundle({
       from: fixturePath("models", "tiny-openai"),
@@ -37,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
       towers: ["text"],
       skipReport: true,
       name: `tiny-openai-${variant}`,
+      ...(edge ? { stages: "per-layer" as const, externalDataThreshold: 1024 } : {}),
     });
   }
   project.provide("workerBundleDir", out);

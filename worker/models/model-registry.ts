@@ -5,6 +5,7 @@
  * requests share the same promise, and a failed load is retried on the next
  * request.
  */
+import { graphLoadBytes } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import type { InferenceSessionLike } from "../../conditioning/encoder/session.ts";
 import type { TokenEmbeddingRows } from "../../conditioning/encoder/token-embedding-rows.ts";
@@ -20,6 +21,7 @@ import { createRemoteTextSession, type OriginClient } from "../origin/index.ts";
 import type { OrtRuntime } from "../runtime/ort-runtime.ts";
 import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
+import { createEdgeTextSession } from "./edge-session.ts";
 import { openTokenTable } from "./token-table.ts";
 
 export interface ModelRegistryOptions {
@@ -127,7 +129,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         const graph = textGraph(id, m);
         const label = `${id}/${graph.file}`;
         const { windowMs, maxBatch } = options.batch();
-        const size = graph.bytes + (graph.externalData ?? []).reduce((sum, e) => sum + e.bytes, 0);
+        const size = graphLoadBytes(graph);
         const limit = options.maxGraphBytes();
         let session: InferenceSessionLike;
         let runsOn: "edge" | "origin" = "edge";
@@ -137,7 +139,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           if (!origin) {
             throw new ClipEdgeError(
               "unavailable",
-              `model ${id}: text graph ${graph.file} is ${size} bytes, over MAX_GRAPH_BYTES=${limit} for this isolate (WASM memory grows to 2-3x the graph; isolates have 128 MB); use a quantised bundle (prepare --quant int8|q4) or configure the origin (ORIGIN_URL, ORIGIN_SECRET)`,
+              `model ${id}: text graph ${graph.file} is ${size} bytes, (graph + external data, all stages) over MAX_GRAPH_BYTES=${limit} for this isolate (isolates have 128 MB; docs/worker.md sizes the limit per bundle shape); use a quantised edge bundle (prepare --quant int8 --edge), raise MAX_GRAPH_BYTES for one, or configure the origin (ORIGIN_URL, ORIGIN_SECRET)`,
             );
           }
           session = await createRemoteTextSession(origin);
@@ -146,15 +148,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           if (graph.tokenEmbedding === "external-int8") {
             tokenRows = await openTokenTable(store, id, m, graph);
           }
-          const bytes = await store.getFile(id, graph.file, graph);
-          const externalData = [];
-          for (const extra of graph.externalData ?? []) {
-            externalData.push({
-              path: extra.file,
-              data: await store.getFile(id, extra.file, extra),
-            });
-          }
-          session = await getRuntime().createSession(bytes, label, externalData);
+          session = await createEdgeTextSession(store, getRuntime(), id, graph);
         }
         const batched = createBatchedSession({
           session,

@@ -1,5 +1,6 @@
 /** Seeds the MODELS bucket with the prepared tiny-openai bundle, and reads fixtures, inside workerd. */
 import { env } from "cloudflare:workers";
+import { bundleFileNames } from "../../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
 
 export interface TestEnv extends Env {
@@ -22,15 +23,7 @@ export async function fixtureBytes(path: string): Promise<Uint8Array> {
 export async function seedBundle(name = "tiny-openai", from = "bundle"): Promise<BundleManifest> {
   const manifestBytes = await fixtureBytes(`${from}/manifest.json`);
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as BundleManifest;
-  const files = new Set<string>([
-    ...manifest.tokenizer.files,
-    ...manifest.graphs.flatMap((g) => [
-      g.file,
-      ...(g.externalData ?? []).map((e) => e.file),
-      ...(g.stages ?? []).flatMap((s) => [s.file, ...(s.externalData ?? []).map((e) => e.file)]),
-      ...(g.tokenEmbeddingTable ? [g.tokenEmbeddingTable.file] : []),
-    ]),
-  ]);
+  const files = bundleFileNames(manifest);
   for (const file of files) {
     await testEnv.MODELS.put(`${name}/${file}`, await fixtureBytes(`${from}/${file}`));
   }
