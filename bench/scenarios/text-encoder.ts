@@ -39,9 +39,13 @@ export const scenario: Scenario = {
           variant,
           runtimes: cfg.runtimes,
         })),
+        // Lever variants run in WASM in Node, and in workerd when they are a shape the
+        // worker loads (external data, table outside, stages).
         ...cfg.experiments(modelId).map((variant) => ({
           variant,
-          runtimes: cfg.runtimes.includes("wasm-node") ? ["wasm-node"] : [],
+          runtimes: cfg.runtimes.filter(
+            (r) => r === "wasm-node" || (r === "workerd" && variantSpec(variant).externalData),
+          ),
         })),
       ];
       for (const { variant, runtimes } of plan) {

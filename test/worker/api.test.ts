@@ -52,9 +52,17 @@ describe("health and models", () => {
   it("GET /healthz is alive and /readyz loads the default model", async () => {
     expect(await (await worker.fetch("http://clip-edge/healthz")).json()).toEqual({ status: "ok" });
     const ready = await worker.fetch("http://clip-edge/readyz");
-    const body = (await ready.json()) as { status: string; auth: string; model: string };
+    const body = (await ready.json()) as {
+      status: string;
+      auth: string;
+      model: string;
+      wasm_heap: { bytes: number; growth: string; declined_grows: number };
+    };
     expect(ready.status).toBe(200);
     expect(body).toMatchObject({ status: "ready", auth: "open", model: "tiny-openai" });
+    // onnxruntime-web starts with a 16 MiB heap; the worker grows it tightly.
+    expect(body.wasm_heap.bytes).toBeGreaterThanOrEqual(16 * 2 ** 20);
+    expect(body.wasm_heap.growth).toBe("tight");
   });
 
   it("GET /v1/models lists the seeded bundle", async () => {

@@ -18,7 +18,7 @@ import {
   createBatchedSession,
 } from "../inference/batched-session.ts";
 import { createRemoteTextSession, type OriginClient } from "../origin/index.ts";
-import type { OrtRuntime } from "../runtime/ort-runtime.ts";
+import type { OrtRuntime, WasmHeapReport } from "../runtime/ort-runtime.ts";
 import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";
 import { createEdgeTextSession } from "./edge-session.ts";
@@ -59,6 +59,8 @@ export interface ModelRegistry {
   get(id: string): Promise<LoadedModel>;
   list(): Promise<string[]>;
   sessions(): SessionReport[];
+  /** This isolate's WASM heap (undefined until a graph was loaded here). */
+  heap(): WasmHeapReport | undefined;
 }
 
 export function createModelRegistry(options: ModelRegistryOptions): ModelRegistry {
@@ -171,5 +173,6 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     get,
     list: () => store.listModels(),
     sessions: () => sessionStats.map((s) => ({ ...s, stats: { ...s.stats } })),
+    heap: () => runtime?.heap(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * GET /healthz (alive, no I/O) and GET /readyz (the default model's tokenizer
- * and text session load; reports whether auth is on and per-session run stats).
+ * and text session load; reports whether auth is on, per-session run stats and
+ * the isolate's WASM heap).
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-context.ts";
@@ -35,6 +36,14 @@ const ReadySchema = z
         largest_batch: z.number().int(),
       }),
     ),
+    wasm_heap: z
+      .object({
+        bytes: z.number().int().openapi({ description: "WASM heap size now (it never shrinks)" }),
+        growth: z.enum(["tight", "emscripten"]),
+        declined_grows: z.number().int(),
+      })
+      .optional()
+      .openapi({ description: "onnxruntime-web's heap in this isolate, once a graph is loaded" }),
     error: ErrorSchema.shape.error.optional(),
   })
   .openapi("Readiness");
@@ -65,6 +74,18 @@ export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
         requests: s.stats.requests,
         largest_batch: s.stats.largestBatch,
       }));
+    const wasmHeap = () => {
+      const heap = deps.registry.heap();
+      return heap?.heapBytes === undefined
+        ? {}
+        : {
+            wasm_heap: {
+              bytes: heap.heapBytes,
+              growth: heap.heapGrowth,
+              declined_grows: heap.declined,
+            },
+          };
+    };
     try {
       const loaded = await deps.registry.get(model);
       await Promise.all([loaded.tokenizer(), loaded.textSession()]);
@@ -76,6 +97,7 @@ export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
           auth,
           load_ms: Date.now() - started,
           sessions: sessions(),
+          ...wasmHeap(),
         },
         200,
       );

@@ -36,6 +36,11 @@ export function findWasmMemory(value: unknown, depth = 0): WebAssembly.Memory | 
 
 const installed = new WeakMap<WebAssembly.Memory, HeapGrowthStats>();
 
+/** The tight policy's counters for `memory`, or undefined when it is not installed there. */
+export function heapGrowthStats(memory: WebAssembly.Memory): HeapGrowthStats | undefined {
+  return installed.get(memory);
+}
+
 /** Installs the tight policy on `memory` (once; later calls return the same stats). */
 export function installTightHeapGrowth(memory: WebAssembly.Memory): HeapGrowthStats {
   const existing = installed.get(memory);

@@ -12,7 +12,7 @@
  */
 import type { InferenceSessionLike, TensorFactory } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { findWasmMemory, type HeapGrowthStats, installTightHeapGrowth } from "./heap-growth.ts";
+import { findWasmMemory, heapGrowthStats, installTightHeapGrowth } from "./heap-growth.ts";
 
 /** The part of `onnxruntime-web/wasm` this adapter uses. */
 export interface OrtWebLike {
@@ -74,14 +74,19 @@ export interface OrtRuntime {
 
 type Instantiate = typeof WebAssembly.instantiate;
 
+/**
+ * onnxruntime-web initialises once per isolate, so its heap belongs to the
+ * module, not to a runtime: a runtime created after another one initialised
+ * it still reports it (the growth policy is the first runtime's).
+ */
+const HEAPS = new WeakMap<OrtWebLike, WebAssembly.Memory>();
+
 /** Placeholder bytes: a valid empty wasm header; never compiled. */
 const PLACEHOLDER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 
 export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
   const { ort, wasmModule } = options;
   const heapGrowth = options.heapGrowth ?? "tight";
-  let memory: WebAssembly.Memory | undefined;
-  let growth: HeapGrowthStats | undefined;
   let initialised = false;
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -96,8 +101,11 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
     const original = wasm.instantiate;
     const patched = (async (source: unknown, imports?: WebAssembly.Imports) => {
       // The threaded build creates its (shared) heap in JS and imports it.
-      memory ??= findWasmMemory(imports);
-      if (memory && heapGrowth === "tight") growth ??= installTightHeapGrowth(memory);
+      const memory = findWasmMemory(imports);
+      if (memory) {
+        HEAPS.set(ort, memory);
+        if (heapGrowth === "tight") installTightHeapGrowth(memory);
+      }
       if (source instanceof WebAssembly.Module) return original(source, imports);
       const instance = await original(wasmModule, imports);
       return { instance, module: wasmModule };
@@ -143,12 +151,17 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
   const tensor: TensorFactory = (type, data, dims) =>
     new ort.Tensor(type as never, data as never, dims) as ReturnType<TensorFactory>;
 
-  const heap = (): WasmHeapReport => ({
-    ...(memory ? { heapBytes: memory.buffer.byteLength } : {}),
-    heapGrowth,
-    declined: growth?.declined ?? 0,
-    grown: growth?.grown ?? 0,
-  });
+  const heap = (): WasmHeapReport => {
+    const memory = HEAPS.get(ort);
+    const stats = memory ? heapGrowthStats(memory) : undefined;
+    return {
+      ...(memory ? { heapBytes: memory.buffer.byteLength } : {}),
+      // The policy installed on the heap (by whichever runtime initialised it).
+      heapGrowth: memory ? (stats ? "tight" : "emscripten") : heapGrowth,
+      declined: stats?.declined ?? 0,
+      grown: stats?.grown ?? 0,
+    };
+  };
 
   return { createSession, tensor, heap };
 }
