@@ -61,6 +61,22 @@ function readChunks(prepared: PreparedModel, graph: Uint8Array, config: SessionC
   }
 }
 
+/** onnxruntime-web session options of every bench load (one thread, the lever knobs). */
+function webSessionOptions(
+  config: SessionConfig,
+  externalData: { path: string; data: Uint8Array }[] | undefined,
+) {
+  return {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all" as const,
+    enableCpuMemArena: config.arena ?? false,
+    enableMemPattern: config.memPattern ?? true,
+    logSeverityLevel: 3 as const,
+    ...(externalData ? { externalData } : {}),
+    ...(config.extraSession ? { extra: { session: config.extraSession } } : {}),
+  };
+}
+
 export interface LoadedSession {
   session: AdaptedSession;
   /** ms reading the graph (+ external data) from disk. */
@@ -119,15 +135,7 @@ export async function loadSession(
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = "error";
-  const raw = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-    enableCpuMemArena: config.arena ?? false,
-    enableMemPattern: config.memPattern ?? true,
-    logSeverityLevel: 3,
-    ...(external ? { externalData: external } : {}),
-    ...(config.extraSession ? { extra: { session: config.extraSession } } : {}),
-  });
+  const raw = await ort.InferenceSession.create(bytes, webSessionOptions(config, external));
   const t2 = performance.now();
   const session = adaptOrtSession(
     ort as unknown as OrtModuleLike,
@@ -197,14 +205,10 @@ async function loadStaged(
     const held = bytes.byteLength + (data?.byteLength ?? 0);
     heldBytes = Math.max(heldBytes, held);
     const t1 = performance.now();
-    const raw = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["wasm"],
-      graphOptimizationLevel: "all",
-      enableCpuMemArena: config.arena ?? false,
-      enableMemPattern: config.memPattern ?? true,
-      logSeverityLevel: 3,
-      ...(data ? { externalData: [{ path: stage.externalData!, data }] } : {}),
-    });
+    const raw = await ort.InferenceSession.create(
+      bytes,
+      webSessionOptions(config, data ? [{ path: stage.externalData!, data }] : undefined),
+    );
     const t2 = performance.now();
     config.onStageCreated?.(held);
     bytes = undefined;
