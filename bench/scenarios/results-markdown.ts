@@ -148,7 +148,7 @@ export function resultsMarkdown(records: BenchResult[], machine: MachineInfo): s
     "\nWhat each lever bought, and why the latency and ratio targets are out of reach for one WASM thread on this CPU (AVX2 + FMA natively vs SIMD128 without FMA in WASM): docs/performance.md.",
   );
   out.push(
-    "\nMemory: `peak_wasm_mb` is onnxruntime-web's `WebAssembly.Memory` `buffer.byteLength` after the runs (it never shrinks, so it is the peak); `peak_js_mb` is V8 `heapUsed + arrayBuffers` above the pre-load baseline, after GC, at its highest sample (model bytes released after session creation). Native runs report the process RSS delta instead.\n",
+    "\nMemory: `peak_wasm_mb` is onnxruntime-web's `WebAssembly.Memory` `buffer.byteLength` after the runs (it never shrinks, so it is the peak); `peak_js_mb` is V8 `heapUsed + arrayBuffers` above the pre-load baseline, after GC, at its highest sample (model bytes released after session creation). `peak_total_mb` is the larger of WASM + JS while loading (`load_peak_sampled_mb`: sampled at each external-data read or after each stage's session is created, its bytes still held) and while running (`steady_total_mb`). `*-staged` variants are `prepare --edge` bundles (one graph per layer + a head, loaded one at a time, largest first); config `tight-heap` is the worker's WASM heap growth policy (worker/runtime/heap-growth.ts), which workerd runs always use. Native runs report the process RSS delta instead.\n",
   );
   const scenarios = [...new Set(records.map((r) => r.scenario))];
   const cols = [
