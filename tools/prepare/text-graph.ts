@@ -93,7 +93,13 @@ export function buildTextGraph(
   const ids = g.input("input_ids", DataType.INT64, ["batch", "sequence"]);
   const inputs = [ids];
   const seq = g.node("Shape", [ids], { start: attr.int(1), end: attr.int(2) }, { name: "seq_len" });
-  const zero1 = g.constant("int64", [0]);
+  // Created on first use: a stage after the first without attention_mask has no use for it
+  // (an unused initializer makes onnxruntime log a warning per session).
+  let zero: string | undefined;
+  const zero1 = () => {
+    zero ??= g.constant("int64", [0]);
+    return zero;
+  };
 
   let h: string;
   if (from === 0) {
@@ -106,7 +112,7 @@ export function buildTextGraph(
       [p, width],
       w.positionEmbedding,
     );
-    const pos = g.node("Slice", [posTable, zero1, seq, zero1], {}, { name: "pos_emb" });
+    const pos = g.node("Slice", [posTable, zero1(), seq, zero1()], {}, { name: "pos_emb" });
     h = g.node("Add", [tok, pos], {}, { name: "embeddings" });
   } else {
     h = g.input(STAGE_INPUT, DataType.FLOAT, dims3);
@@ -130,7 +136,7 @@ export function buildTextGraph(
     inputs.push(am);
     const amSeq = g.node(
       "Slice",
-      [am, zero1, seq, g.constant("int64", [1])],
+      [am, zero1(), seq, g.constant("int64", [1])],
       {},
       { name: "am_seq" },
     );
