@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { graphStages, stageBytes } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
-import type { BucketLike } from "../../worker/models/bundle-store.ts";
+import { type BucketLike, createBundleStore } from "../../worker/models/bundle-store.ts";
+import { createEdgeTextSession, type EdgeLoadReport } from "../../worker/models/edge-session.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 import { createWorkerApp } from "../../worker/worker-app.ts";
 import { seedBundle } from "./helpers/seed.ts";
@@ -88,6 +89,22 @@ describe("staged (prepare --edge) bundle in the worker", () => {
         );
       }
     }
+  });
+
+  it("loads every file through one buffer the size of the largest stage", async () => {
+    const reports: EdgeLoadReport[] = [];
+    const session = await createEdgeTextSession(
+      createBundleStore({ bucket: env.MODELS }),
+      createWorkerOrtRuntime(),
+      EDGE,
+      edge.graphs[0],
+      (r) => reports.push(r),
+    );
+    const stages = graphStages(edge.graphs[0]);
+    expect(reports).toEqual([
+      { bufferBytes: Math.max(...stages.map(stageBytes)), files: stages.length * 2 },
+    ]);
+    expect(session.outputNames).toEqual(expect.arrayContaining(["pooled", "hidden_states_2"]));
   });
 
   it("read every stage once, largest first", () => {
