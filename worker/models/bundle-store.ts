@@ -148,13 +148,7 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
             `bundle file ${key} has ${bytes.byteLength} bytes, the manifest says ${expected.bytes}`,
           );
         }
-        const actual = await sha256Hex(bytes);
-        if (actual !== expected.sha256.toLowerCase()) {
-          throw new ClipEdgeError(
-            "integrity",
-            `bundle file ${key} has SHA-256 ${actual}, the manifest says ${expected.sha256}`,
-          );
-        }
+        await checkSha256(key, bytes, expected.sha256);
       }
       return bytes;
     },
@@ -177,13 +171,7 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
       const bytes = object.body
         ? await readInto(object.body, target, expected.bytes, key)
         : copyInto(new Uint8Array(await object.arrayBuffer()), target, key);
-      const actual = await sha256Hex(bytes);
-      if (actual !== expected.sha256.toLowerCase()) {
-        throw new ClipEdgeError(
-          "integrity",
-          `bundle file ${key} has SHA-256 ${actual}, the manifest says ${expected.sha256}`,
-        );
-      }
+      await checkSha256(key, bytes, expected.sha256);
       return bytes;
     },
 
@@ -216,6 +204,16 @@ export function createBundleStore(options: { bucket: BucketLike }): BundleStore 
       return bytes;
     },
   };
+}
+
+async function checkSha256(key: string, bytes: Uint8Array, expected: string): Promise<void> {
+  const actual = await sha256Hex(bytes);
+  if (actual !== expected.toLowerCase()) {
+    throw new ClipEdgeError(
+      "integrity",
+      `bundle file ${key} has SHA-256 ${actual}, the manifest says ${expected}`,
+    );
+  }
 }
 
 /** Fills `target` from a byte stream with a BYOB reader; returns the view on the transferred buffer. */
