@@ -56,7 +56,13 @@ function targetRows(rs: BenchResult[]): string[][] {
     const load = best(cold, "peak_total_mb");
     const steady = best(cold, "steady_total_mb");
     const fit = bestFitting(cold, "peak_total_mb", limit);
+    const app = find(rs, { scenario: "cache-hit", model }).filter(
+      (r) => typeof r.peak_wasm_mb === "number",
+    )[0];
     const parts = [
+      app
+        ? `the worker app in workerd serving a ${app.variant} bundle: WASM heap ${fmt(app.peak_wasm_mb)} MB after the cache-hit runs`
+        : "",
       fit
         ? `most accurate within the limit incl. load: ${fmt(fit.peak_total_mb)} MB (${label_(fit)}: WASM ${fmt(fit.peak_wasm_mb)}, steady ${fmt(fit.steady_total_mb)}, ${cos(fit)})`
         : "",

@@ -12,13 +12,14 @@ import type { Quantization } from "../../conditioning/bundle/manifest.ts";
 import { prepareBundle } from "../../tools/prepare/prepare-bundle.ts";
 import {
   CLIP_B32_TEXT,
+  CLIP_L14_TEXT,
   type SyntheticTextDims,
   writeSyntheticCheckpoint,
 } from "../../tools/synthetic/synthetic-checkpoint.ts";
 import { writeSyntheticVocab } from "./synthetic-vocab.ts";
 
 /** Bump when what a cached bench bundle contains changes. */
-const BUNDLE_VERSION = 1;
+const BUNDLE_VERSION = 2;
 
 export interface AppBundleSpec {
   /** R2 / API model name. */
@@ -26,8 +27,15 @@ export interface AppBundleSpec {
   /** The `model` label of the records. */
   model: string;
   quantization: Quantization;
+  /** `prepare --edge`: one stage per layer + head, external data, token table in R2. */
+  edge?: boolean;
   text: SyntheticTextDims;
   projectionDim: number;
+}
+
+/** The `variant` label of a bundle's records (e.g. int8-edge). */
+export function bundleVariant(spec: AppBundleSpec): string {
+  return `${spec.quantization}${spec.edge ? "-edge" : ""}`;
 }
 
 export const TINY_TEXT_BUNDLE: AppBundleSpec = {
@@ -42,8 +50,19 @@ export const B32_TEXT_BUNDLE: AppBundleSpec = {
   name: "bench-clip-vit-b32-text",
   model: "clip-vit-b32-text",
   quantization: "int8",
+  edge: true,
   text: CLIP_B32_TEXT,
   projectionDim: 512,
+};
+
+/** CLIP-L text as a deployer would ship it to a 128 MB isolate (`prepare --quant int8 --edge`). */
+export const L14_TEXT_BUNDLE: AppBundleSpec = {
+  name: "bench-clip-vit-l14-text",
+  model: "clip-vit-l14-text",
+  quantization: "int8",
+  edge: true,
+  text: CLIP_L14_TEXT,
+  projectionDim: 768,
 };
 
 export interface EnsureAppBundleOptions {
@@ -56,7 +75,7 @@ export async function ensureAppBundle(
   spec: AppBundleSpec,
   options: EnsureAppBundleOptions,
 ): Promise<string> {
-  const dir = join(options.cacheDir, "bundles", `${spec.name}-${spec.quantization}`);
+  const dir = join(options.cacheDir, "bundles", `${spec.name}-${bundleVariant(spec)}`);
   const stampPath = join(dir, "bench-bundle.json");
   const stamp = JSON.stringify({ version: BUNDLE_VERSION, spec });
   if (
@@ -81,6 +100,13 @@ export async function ensureAppBundle(
       quantization: spec.quantization,
       towers: ["text"],
       skipReport: true,
+      ...(spec.edge
+        ? {
+            stages: "per-layer" as const,
+            externalDataThreshold: 1024,
+            tokenEmbedding: "external-int8" as const,
+          }
+        : {}),
       name: spec.name,
       log: () => {},
     });

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seedLocalR2 } from "../../tools/start/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
-import { round } from "../scenarios/stats.ts";
+import { round, toMb } from "../scenarios/stats.ts";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 
@@ -73,7 +73,11 @@ export async function measureCacheHit(options: CacheHitOptions): Promise<BenchRe
     worker = await unstable_startWorker({
       config: CONFIG,
       // B/32 int8 is over the deployment's 40 MiB MAX_GRAPH_BYTES: run it at the edge anyway.
-      bindings: { MAX_GRAPH_BYTES: { type: "plain_text", value: "0" } },
+      // DEFAULT_MODEL: /readyz (read at the end for the WASM heap) checks the bench model.
+      bindings: {
+        MAX_GRAPH_BYTES: { type: "plain_text", value: "0" },
+        DEFAULT_MODEL: { type: "plain_text", value: options.name },
+      },
       dev: {
         server: { hostname: "127.0.0.1", port: 0 },
         inspector: false,
@@ -184,7 +188,12 @@ export async function measureCacheHit(options: CacheHitOptions): Promise<BenchRe
         });
       }
     }
-    return records;
+    // The isolate's WASM heap after everything above (it never shrinks: the peak).
+    const ready = JSON.parse(new TextDecoder().decode((await request("/readyz")).bytes)) as {
+      wasm_heap?: { bytes: number };
+    };
+    const heap = ready.wasm_heap ? { peak_wasm_mb: toMb(ready.wasm_heap.bytes) } : {};
+    return records.map((r) => ({ ...r, ...heap }));
   } finally {
     await worker?.dispose();
     rmSync(persist, { recursive: true, force: true });
