@@ -22,7 +22,7 @@ export interface LoadedBundle {
   manifest: BundleManifest;
   /** The graph entry of a tower, or undefined when the bundle has none. */
   graph(kind: "text" | "vision"): GraphEntry | undefined;
-  /** Reads a graph (and its external data) and checks bytes + SHA-256 against the manifest. */
+  /** Reads a one-file graph (and its external data), checked against the manifest; staged graphs throw. */
   readGraph(kind: "text" | "vision"): LoadedGraph;
   /** Reads a file named by a graph entry (a stage, external data, a token table), checked. */
   readBundleFile(file: BundleFile): Uint8Array;
@@ -89,6 +89,13 @@ export function loadBundle(dir: string, options: { verifyHashes?: boolean } = {}
     readGraph(kind) {
       const entry = graph(kind);
       if (!entry) throw new ClipEdgeError("not_found", `bundle ${dir} has no ${kind} graph`);
+      if (entry.stages && entry.stages.length > 1) {
+        // Stage 0 alone would answer with hidden_out only: refuse rather than mislead.
+        throw new ClipEdgeError(
+          "unsupported",
+          `bundle ${dir}: the ${kind} graph is staged (${entry.stages.length} stages); open it with openBundleGraphWeb or read each stage with readBundleFile`,
+        );
+      }
       const bytes = readChecked(dir, entry.file, entry.bytes, entry.sha256, verify);
       const externalData = entry.externalData?.map((e) => ({
         path: e.file,

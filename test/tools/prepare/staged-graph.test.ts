@@ -136,6 +136,17 @@ describe("prepare --stages", () => {
     await three.release();
   });
 
+  it("loadBundle().readGraph refuses a staged graph instead of returning stage 0", () => {
+    let error: unknown;
+    try {
+      loadBundle(dirs.fp32x3).readGraph("text");
+    } catch (e) {
+      error = e;
+    }
+    expect(isClipEdgeError(error) && error.code).toBe("unsupported");
+    expect((error as Error).message).toContain("staged (4 stages)");
+  });
+
   it("rejects a stage count outside 1..layers", async () => {
     const err = await prepareBundle({
       from,
