@@ -5,8 +5,10 @@
  * Run as: node --expose-gc --import tsx bench/scenarios/text-encoder-child.ts '<json>'
  */
 
+import { closeSync, openSync, readSync } from "node:fs";
+import { createTokenEmbeddingRows } from "../../conditioning/encoder/token-embedding-rows.ts";
+import { withTokenEmbeds } from "../../conditioning/encoder/token-embeds-session.ts";
 import { installTightHeapGrowth } from "../../worker/runtime/heap-growth.ts";
-import { createEmbeddingRows } from "../experiments/embedding-rows.ts";
 import type { BenchResult } from "../harness.ts";
 import { summarize } from "../harness.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";
@@ -85,28 +87,30 @@ async function main(args: TextChildArgs): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss - base.rss);
   };
 
-  const { session } = loaded;
-  const rows = args.prepared.embeddings
-    ? createEmbeddingRows(
-        filePath(args.prepared, args.prepared.embeddings.table),
-        filePath(args.prepared, args.prepared.embeddings.scales),
-        args.prepared.embeddings.width,
+  // A table outside the graph: rows read from the file by range on every run (no
+  // LRU: the cold cost), through the worker's own reader and session wrapper.
+  const table = args.prepared.embeddings;
+  const fd = table ? openSync(filePath(args.prepared, table.file), "r") : undefined;
+  const session = table
+    ? withTokenEmbeds(
+        loaded.session,
+        await createTokenEmbeddingRows({
+          readRange: async (offset, length) => {
+            const bytes = new Uint8Array(length);
+            readSync(fd!, bytes, 0, length, offset);
+            return bytes;
+          },
+          label: table.file,
+          fileSize: table.bytes,
+          vocabSize: table.vocabSize,
+          width: table.width,
+          cacheRows: 0,
+        }),
+        loaded.session.tensor,
       )
-    : undefined;
-  const encode = async (ids: BigInt64Array, dims: number[], fetches: string[]) => {
-    const feeds: Parameters<typeof session.run>[0] = {
-      input_ids: session.tensor("int64", ids, dims),
-    };
-    if (rows) {
-      // prepare's name (token_embeds); models cached by older bench versions say inputs_embeds.
-      const name = session.inputNames.includes("token_embeds") ? "token_embeds" : "inputs_embeds";
-      feeds[name] = session.tensor("float32", rows.gather(ids), [
-        ...dims,
-        args.prepared.embeddings!.width,
-      ]);
-    }
-    return session.run(feeds, fetches);
-  };
+    : loaded.session;
+  const encode = (ids: BigInt64Array, dims: number[], fetches: string[]) =>
+    session.run({ input_ids: session.tensor("int64", ids, dims) }, fetches);
   const time = async (ids: BigInt64Array, dims: number[], fetches: string[]) => {
     for (let i = 0; i < args.warmup; i++) await encode(ids, dims, fetches);
     const samples: number[] = [];
@@ -149,7 +153,7 @@ async function main(args: TextChildArgs): Promise<void> {
       unit: "prompts/s",
     });
   }
-  rows?.close();
+  if (fd !== undefined) closeSync(fd);
   await sample();
   const peakWasm = probe?.bytes() ?? 0;
   const modelBytes =

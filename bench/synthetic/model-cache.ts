@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { QuantizationReport } from "../../conditioning/bundle/manifest.ts";
 import { writeModelFile } from "../../tools/onnx/write-model.ts";
-import { quantizeInt8PerRow } from "../../tools/prepare/quantize-weights.ts";
+import { TOKEN_TABLE_FILE, tokenTableSafetensors } from "../../tools/prepare/token-embedding.ts";
 import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
 import type { ModelSpec } from "./model-specs.ts";
 import { synthTextWeights, synthVisionWeights } from "./synthetic-weights.ts";
 import { buildVariantGraph, type VariantSpec } from "./variants.ts";
 
 /** Bump when the generator or the graph builders change what a cached model contains. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface PreparedModel {
   model: string;
@@ -21,8 +21,11 @@ export interface PreparedModel {
   externalData?: string;
   /** Staged graphs (variant.stages): each stage's graph and external data, in run order; `graph` is stage 0. */
   stages?: { graph: string; externalData?: string; bytes: number; externalBytes: number }[];
-  /** int8 token table [V, W] + fp32 per-row scales [V] when embeddings live outside the graph. */
-  embeddings?: { table: string; scales: string; width: number };
+  /**
+   * The token table outside the graph (`token_embedding.safetensors`, as `prepare
+   * --token-embedding external-int8` writes it), read by row at run time.
+   */
+  embeddings?: { file: string; bytes: number; vocabSize: number; width: number };
   graphBytes: number;
   externalBytes: number;
   embeddingBytes: number;
@@ -94,11 +97,19 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     let embeddings: PreparedModel["embeddings"];
     if (variant.embeddingsOutside && spec.kind === "text") {
       const { vocabSize, hiddenSize } = spec.config;
-      const q = quantizeInt8PerRow((w as TextTowerWeights).tokenEmbedding, vocabSize, hiddenSize);
-      writeFileSync(join(tmp, "embeddings.i8"), q.data);
-      writeFileSync(join(tmp, "embeddings.scales.f32"), new Uint8Array(q.scales.buffer));
-      embeddingBytes = q.data.byteLength + q.scales.byteLength;
-      embeddings = { table: "embeddings.i8", scales: "embeddings.scales.f32", width: hiddenSize };
+      const bytes = tokenTableSafetensors(
+        (w as TextTowerWeights).tokenEmbedding,
+        vocabSize,
+        hiddenSize,
+      );
+      writeFileSync(join(tmp, TOKEN_TABLE_FILE), bytes);
+      embeddingBytes = bytes.byteLength;
+      embeddings = {
+        file: TOKEN_TABLE_FILE,
+        bytes: bytes.byteLength,
+        vocabSize,
+        width: hiddenSize,
+      };
     }
     const meta = {
       version: GENERATOR_VERSION,

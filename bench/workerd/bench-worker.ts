@@ -3,11 +3,13 @@
  * the worker's own onnxruntime-web adapter (worker/runtime/ort-wasm.ts) and
  * keeps one session per isolate.
  *   PUT  /seed?key=K   body -> R2 MODELS/K
- *   POST /load?key=K[&data=D][&table=T&scales=S&width=W]
+ *   POST /load?key=K[&data=D][&table=T&tableBytes=N&vocab=V&width=W]
  *                      R2 read(s) + session creation; reports R2 ms and WASM heap.
  *                      D: the graph's external data (ONNX `<graph>.data`), handed to
- *                      the adapter under its file name; T/S: an int8 token table
- *                      [V, W] and its float32 scales [V] kept in R2 (scales read once)
+ *                      the adapter under its file name; T: the token table outside
+ *                      the graph (`token_embedding.safetensors`) kept in R2, read by
+ *                      the worker's own reader (conditioning/encoder/token-embedding-rows.ts)
+ *                      with no LRU, so every run pays its range reads
  *                      With `stage=i&stages=n` (a staged graph, one call per stage, in
  *                      the driver's load order) the stage sessions are chained once all
  *                      n are created.
@@ -19,10 +21,13 @@
  */
 import type { InferenceSessionLike, TensorLike } from "../../conditioning/encoder/session.ts";
 import { createStagedSession } from "../../conditioning/encoder/staged-session.ts";
+import {
+  createTokenEmbeddingRows,
+  type TokenEmbeddingRows,
+} from "../../conditioning/encoder/token-embedding-rows.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 import { promptIds } from "../scenarios/prompt-ids.ts";
 import { installWasmMemoryProbe } from "../scenarios/wasm-memory-probe.ts";
-import { createR2EmbeddingRows, type R2EmbeddingRows } from "./r2-embedding-rows.ts";
 
 interface Env {
   MODELS: R2Bucket;
@@ -32,7 +37,7 @@ const probe = installWasmMemoryProbe();
 const runtime = createWorkerOrtRuntime();
 let session: InferenceSessionLike | undefined;
 let pendingStages: InferenceSessionLike[] = [];
-let rows: { gather: R2EmbeddingRows["gather"]; width: number; input: string } | undefined;
+let rows: TokenEmbeddingRows | undefined;
 
 async function readAll(env: Env, key: string): Promise<Uint8Array> {
   const object = await env.MODELS.get(key);
@@ -63,9 +68,6 @@ export default {
         let externalData = dataKey
           ? [{ path: dataKey.split("/").pop()!, data: await readAll(env, dataKey) }]
           : undefined;
-        const scales = tableKey
-          ? new Float32Array((await readAll(env, url.searchParams.get("scales")!)).slice().buffer)
-          : undefined;
         const r2ReadMs = Date.now() - t0;
         const size = bytes.byteLength + (externalData?.[0].data.byteLength ?? 0);
         const created = await runtime.createSession(bytes, key, externalData);
@@ -82,14 +84,19 @@ export default {
         } else {
           session = created;
         }
-        if (tableKey && scales && session) {
-          const width = q("width", 0);
-          const r2 = createR2EmbeddingRows({ bucket: env.MODELS, tableKey, scales, width });
-          // prepare's name (token_embeds); models cached by older bench versions say inputs_embeds.
-          const input = session.inputNames.includes("token_embeds")
-            ? "token_embeds"
-            : "inputs_embeds";
-          rows = { gather: r2.gather, width, input };
+        if (tableKey && session) {
+          rows = await createTokenEmbeddingRows({
+            readRange: async (offset, length) => {
+              const object = await env.MODELS.get(tableKey, { range: { offset, length } });
+              if (!object) throw new Error(`no ${tableKey} in R2`);
+              return new Uint8Array(await object.arrayBuffer());
+            },
+            label: tableKey,
+            fileSize: q("tableBytes", 0),
+            vocabSize: q("vocab", 0),
+            width: q("width", 0),
+            cacheRows: 0,
+          });
         }
         return json({ r2ReadMs, bytes: size, wasmBytes: probe.bytes() ?? 0 });
       }
@@ -105,10 +112,15 @@ export default {
         };
         let gather: { ms: number; reads: number; bytes: number } | undefined;
         if (rows) {
+          const before = { reads: rows.stats.rowReads, bytes: rows.stats.bytesRead };
           const t0 = Date.now();
-          const g = await rows.gather(ids);
-          gather = { ms: Date.now() - t0, reads: g.reads, bytes: g.bytes };
-          feeds[rows.input] = runtime.tensor("float32", g.data, [batch, seq, rows.width]);
+          const data = await rows.lookup(ids);
+          gather = {
+            ms: Date.now() - t0,
+            reads: rows.stats.rowReads - before.reads,
+            bytes: rows.stats.bytesRead - before.bytes,
+          };
+          feeds.token_embeds = runtime.tensor("float32", data, [batch, seq, rows.width]);
         }
         const out = await session.run(feeds, full ? ["last_hidden_state"] : ["pooled"]);
         const first = Object.values(out)[0];

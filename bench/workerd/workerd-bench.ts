@@ -91,9 +91,11 @@ export async function measureWorkerdText(
     }
     const last = loads[loads.length - 1];
     if (prepared.embeddings) {
-      last.set("table", await seed(prepared.embeddings.table));
-      last.set("scales", await seed(prepared.embeddings.scales));
-      last.set("width", String(prepared.embeddings.width));
+      const t = prepared.embeddings;
+      last.set("table", await seed(t.file));
+      last.set("tableBytes", String(t.bytes));
+      last.set("vocab", String(t.vocabSize));
+      last.set("width", String(t.width));
     }
     const t0 = performance.now();
     let r2ReadMs = 0;

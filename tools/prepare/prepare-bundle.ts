@@ -10,7 +10,6 @@ import {
 } from "../../conditioning/bundle/manifest.ts";
 import { STAGE_INPUT, STAGE_OUTPUT } from "../../conditioning/encoder/staged-session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { serializeSafetensors } from "../../conditioning/formats/safetensors.ts";
 import {
   OPENAI_CLIP_PREPROCESSOR,
   parsePreprocessorConfig,
@@ -28,10 +27,13 @@ import {
   textQuantizationReport,
   visionCosineMin,
 } from "./quant-report.ts";
-import { quantizeInt8PerRow } from "./quantize-weights.ts";
 import { readCheckpoint, sha256Hex } from "./read-checkpoint.ts";
 import { type BuiltGraph, buildTextGraph, stageLayers } from "./text-graph.ts";
-import type { TokenEmbeddingMode } from "./token-embedding.ts";
+import {
+  TOKEN_TABLE_FILE,
+  type TokenEmbeddingMode,
+  tokenTableSafetensors,
+} from "./token-embedding.ts";
 import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
 import { buildVisionGraph } from "./vision-graph.ts";
 
@@ -113,17 +115,9 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   const version = options.version ?? "0";
 
   const writeTokenTable = (): GraphEntry["tokenEmbeddingTable"] => {
-    const q = quantizeInt8PerRow(tokenTable!, text!.vocabSize, text!.hiddenSize);
-    const bytes = serializeSafetensors({
-      weight: { dtype: "I8", shape: [text!.vocabSize, text!.hiddenSize], data: q.data },
-      scale: { dtype: "F32", shape: [text!.vocabSize], data: q.scales },
-    });
-    writeFileSync(join(options.out, "token_embedding.safetensors"), bytes);
-    return {
-      file: "token_embedding.safetensors",
-      bytes: bytes.byteLength,
-      sha256: sha256Hex(bytes),
-    };
+    const bytes = tokenTableSafetensors(tokenTable!, text!.vocabSize, text!.hiddenSize);
+    writeFileSync(join(options.out, TOKEN_TABLE_FILE), bytes);
+    return { file: TOKEN_TABLE_FILE, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
   };
 
   /**

@@ -1,6 +1,26 @@
+import { serializeSafetensors } from "../../conditioning/formats/safetensors.ts";
 import { attr, type GraphBuilder } from "../onnx/graph-builder.ts";
 import { DataType } from "../onnx/onnx-proto.ts";
 import { quantizeInt8PerRow } from "./quantize-weights.ts";
+
+/** Name of the table file `--token-embedding external-int8` writes beside the graph. */
+export const TOKEN_TABLE_FILE = "token_embedding.safetensors";
+
+/**
+ * The external token table (`--token-embedding external-int8`): `weight` I8 [V, W]
+ * and `scale` F32 [V], the per-row int8 the in-graph "int8" mode gathers.
+ */
+export function tokenTableSafetensors(
+  table: Float32Array,
+  vocab: number,
+  width: number,
+): Uint8Array {
+  const q = quantizeInt8PerRow(table, vocab, width);
+  return serializeSafetensors({
+    weight: { dtype: "I8", shape: [vocab, width], data: q.data },
+    scale: { dtype: "F32", shape: [vocab], data: q.scales },
+  });
+}
 
 /** How the token-embedding table is stored and looked up in the text graph. */
 export type TokenEmbeddingMode = "fp32" | "int8" | "external-int8";
