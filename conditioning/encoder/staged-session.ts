@@ -44,15 +44,30 @@ function checkChain(stages: readonly InferenceSessionLike[], label: string): voi
   });
 }
 
+/** The inputs and outputs of a chain of stages: theirs, without the hand-over names. */
+export function chainNames(
+  stages: readonly { inputNames: readonly string[]; outputNames: readonly string[] }[],
+): { inputNames: string[]; outputNames: string[] } {
+  const unique = (names: readonly string[], handOver: string) => [
+    ...new Set(names.filter((n) => n !== handOver)),
+  ];
+  return {
+    inputNames: unique(
+      stages.flatMap((s) => s.inputNames),
+      STAGE_INPUT,
+    ),
+    outputNames: unique(
+      stages.flatMap((s) => s.outputNames),
+      STAGE_OUTPUT,
+    ),
+  };
+}
+
 export function createStagedSession(options: StagedSessionOptions): StagedSession {
   const { stages } = options;
   const label = options.label ?? "staged text encoder";
   checkChain(stages, label);
-  const unique = (names: string[]) => [...new Set(names)];
-  const inputNames = unique(stages.flatMap((s) => s.inputNames.filter((n) => n !== STAGE_INPUT)));
-  const outputNames = unique(
-    stages.flatMap((s) => s.outputNames.filter((n) => n !== STAGE_OUTPUT)),
-  );
+  const { inputNames, outputNames } = chainNames(stages);
 
   async function run(
     feeds: Record<string, TensorLike>,

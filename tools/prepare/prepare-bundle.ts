@@ -8,7 +8,7 @@ import {
   type Quantization,
   type QuantizationReport,
 } from "../../conditioning/bundle/manifest.ts";
-import { STAGE_INPUT, STAGE_OUTPUT } from "../../conditioning/encoder/staged-session.ts";
+import { chainNames } from "../../conditioning/encoder/staged-session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import {
   OPENAI_CLIP_PREPROCESSOR,
@@ -130,7 +130,6 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     stageCount = 1,
   ) => {
     const stages: GraphStage[] = [];
-    let composite: BuiltGraph | undefined;
     for (let i = 0; i < stageCount; i++) {
       const built = build(quant, stageCount > 1 ? i : undefined);
       lap(`build_${tower}`);
@@ -155,7 +154,6 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
       log(
         `${written.file}: ${(written.bytes / 1e6).toFixed(1)} MB${written.externalData ? ` + ${written.externalData.file} ${(written.externalData.bytes / 1e6).toFixed(1)} MB` : ""} (${quant})`,
       );
-      composite = built;
     }
     const tokenMode =
       tower === "text"
@@ -166,20 +164,18 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     const tokenEmbeddingTable =
       tokenMode === "external-int8" && text ? writeTokenTable() : undefined;
     const [first] = stages;
+    // The chain's names (one stage: its own).
+    const chain = chainNames(
+      stages.map((st) => ({ inputNames: st.inputs, outputNames: st.outputs })),
+    );
     const entry: GraphEntry = {
       kind: tower,
       file: first.file,
       bytes: first.bytes,
       sha256: first.sha256,
       quantization: quant,
-      inputs:
-        stageCount > 1
-          ? [...new Set(stages.flatMap((s) => s.inputs.filter((n) => n !== STAGE_INPUT)))]
-          : first.inputs,
-      outputs:
-        stageCount > 1
-          ? [...new Set(stages.flatMap((s) => s.outputs.filter((n) => n !== STAGE_OUTPUT)))]
-          : composite!.outputs,
+      inputs: chain.inputNames,
+      outputs: chain.outputNames,
       opset: 17,
       ...(tokenMode ? { tokenEmbedding: tokenMode } : {}),
       ...(tokenEmbeddingTable ? { tokenEmbeddingTable } : {}),
