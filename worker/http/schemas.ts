@@ -89,23 +89,24 @@ export const TokenizeRequestSchema = z
   })
   .openapi("TokenizeRequest");
 
+/** One token of a tokenization (ids, weight, where it came from). */
+export const TokenSchema = z.object({
+  id: z.number().int(),
+  token: z.string(),
+  weight: z.number(),
+  fragment: z.number().int(),
+  chunk: z.number().int(),
+  start: z.number().int().optional(),
+  end: z.number().int().optional(),
+});
+
 export const TokenizeResponseSchema = z
   .object({
     object: z.literal("tokenization"),
     model: z.string(),
     weighting: z.string(),
     fragments: z.array(z.object({ text: z.string(), weight: z.number() })),
-    tokens: z.array(
-      z.object({
-        id: z.number().int(),
-        token: z.string(),
-        weight: z.number(),
-        fragment: z.number().int(),
-        chunk: z.number().int(),
-        start: z.number().int().optional(),
-        end: z.number().int().optional(),
-      }),
-    ),
+    tokens: z.array(TokenSchema),
     chunks: z.array(
       z.object({
         ids: z.array(z.number().int()),

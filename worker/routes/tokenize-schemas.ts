@@ -3,7 +3,7 @@
  * conditioner accepts (Compel too) and, for Compel blends / conjunctions, the `parts`.
  */
 import { z } from "@hono/zod-openapi";
-import { TokenizeRequestSchema, TokenizeResponseSchema } from "../http/schemas.ts";
+import { TokenizeRequestSchema, TokenizeResponseSchema, TokenSchema } from "../http/schemas.ts";
 
 export const TokenizeAnyRequestSchema = TokenizeRequestSchema.extend({
   weighting: z.enum(["none", "a1111", "a1111-no-norm", "comfy", "compel"]).optional(),
@@ -19,14 +19,7 @@ const MemberSchema = z.object({
 
 export const TokenizeAnyResponseSchema = TokenizeResponseSchema.extend({
   tokens: z.array(
-    z.object({
-      id: z.number().int(),
-      token: z.string(),
-      weight: z.number(),
-      fragment: z.number().int(),
-      chunk: z.number().int(),
-      start: z.number().int().optional(),
-      end: z.number().int().optional(),
+    TokenSchema.extend({
       part: z.number().int().optional(),
       member: z.number().int().optional(),
     }),
