@@ -7,6 +7,7 @@
  * The body size is capped while it is read (413), never buffered beyond the cap.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { readCappedStream } from "../../conditioning/formats/read-capped.ts";
 
 export interface ImageRequest {
   images: Uint8Array[];
@@ -27,27 +28,11 @@ export async function readCapped(request: Request, maxBytes: number): Promise<Ui
       `request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`,
     );
   }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new ClipEdgeError("too_large", `request body exceeds the limit of ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return readCappedStream(
+    request.body,
+    maxBytes,
+    () => new ClipEdgeError("too_large", `request body exceeds the limit of ${maxBytes} bytes`),
+  );
 }
 
 export function parseJson(body: Uint8Array): unknown {

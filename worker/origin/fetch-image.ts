@@ -7,6 +7,7 @@
  * `allowPrivateHosts` is set.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { readCappedStream } from "../../conditioning/formats/read-capped.ts";
 import type { FetchLike } from "./origin-client.ts";
 
 export interface FetchImageOptions {
@@ -110,33 +111,14 @@ async function readCapped(
       },
     );
   }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new ClipEdgeError(
-        "too_large",
-        `${label}: image exceeds the limit of ${maxBytes} bytes`,
-        {
-          details: { maxBytes },
-        },
-      );
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return readCappedStream(
+    response.body,
+    maxBytes,
+    () =>
+      new ClipEdgeError("too_large", `${label}: image exceeds the limit of ${maxBytes} bytes`, {
+        details: { maxBytes },
+      }),
+  );
 }
 
 export async function fetchImage(
