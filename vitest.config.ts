@@ -2,6 +2,17 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { workerTestOptions } from "./test/worker/pool-options.ts";
 
+/**
+ * Three projects, one `npm test`:
+ * - `unit`: fast Node tests of every root (test/ mirrors the source tree);
+ * - `slow`: Node suites that spawn processes or build models (bench schemas,
+ *   the `npm start` and end-to-end CLI checks): `*.slow.test.ts` and test/bench;
+ * - `worker`: the worker app inside workerd (`*.workerd.test.ts`).
+ * `vitest run --project unit` runs one of them.
+ */
+const WORKERD = "test/**/*.workerd.test.ts";
+const SLOW = ["test/**/*.slow.test.ts", "test/bench/**/*.test.ts"];
+
 export default defineConfig({
   test: {
     projects: [
@@ -9,17 +20,27 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/worker/**", "node_modules/**"],
+          exclude: [WORKERD, ...SLOW, "node_modules/**"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },
       {
+        test: {
+          name: "slow",
+          include: SLOW,
+          exclude: [WORKERD, "node_modules/**"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         plugins: [cloudflareTest(workerTestOptions)],
         test: {
           name: "worker",
-          include: ["test/worker/**/*.test.ts"],
+          include: [WORKERD],
           globalSetup: ["test/worker/global-setup.ts", "test/worker/e2e/origin-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

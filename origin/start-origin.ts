@@ -4,18 +4,18 @@
  * that need a real origin process-in-process.
  */
 import sharp from "sharp";
-import { loadTokenizerFromDir } from "../tools/prepare/bundle-tokenizer.ts";
-import { prepareBundle } from "../tools/prepare/prepare-bundle.ts";
-import { createOrtNodeSession } from "../tools/runtime/ort-node-session.ts";
+import { createImagePreprocessor } from "../node/image/image-preprocessor.ts";
+import { createTransformPool, type TransformPool } from "../node/image/transform-pool.ts";
+import { loadTokenizerFromDir } from "../node/prepare/bundle-tokenizer.ts";
+import { prepareBundle } from "../node/prepare/prepare-bundle.ts";
+import { createOrtNodeSession } from "../node/runtime/ort-node-session.ts";
+import { createVisionEncoder } from "../node/runtime/vision-encoder.ts";
 import type { OriginCliOptions } from "./cli-options.ts";
 import { loadOriginModel, type OriginModel } from "./model/load-model.ts";
-import { createImagePreprocessor } from "./preprocess/image-preprocessor.ts";
-import { createTransformPool, type TransformPool } from "./preprocess/transform-pool.ts";
 import { createOriginApp, type OriginApp } from "./server/app.ts";
+import { createOriginTextEmbedder } from "./server/origin-text-embedder.ts";
 import { type RunningOrigin, serveOrigin } from "./server/serve.ts";
-import { createOriginTextEmbedder } from "./server/text-embedder.ts";
 import { createTextGraphRunner } from "./server/text-graph-run.ts";
-import { createVisionEncoder } from "./server/vision-encoder.ts";
 
 export interface StartedOrigin extends RunningOrigin {
   model: OriginModel;

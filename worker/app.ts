@@ -1,10 +1,10 @@
 /**
  * The Hono app: middleware (errors, auth, JSON bodies), routes and the OpenAPI
  * document. Everything it needs is passed in; `createWorkerApp` in
- * `worker-app.ts` wires it to the Workers environment.
+ * `app-from-env.ts` wires it to the Workers environment.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppDeps } from "./app-context.ts";
+import type { AppDeps } from "./app-deps.ts";
 import { bearerAuth } from "./http/auth.ts";
 import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
 import { jsonBody } from "./http/json-body.ts";

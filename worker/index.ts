@@ -3,8 +3,8 @@
  * start-up), with onnxruntime-web loaded only when a session is first needed.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createWorkerApp } from "./app-from-env.ts";
 import { createWorkerOrtRuntime } from "./runtime/ort-wasm.ts";
-import { createWorkerApp } from "./worker-app.ts";
 
 let app: OpenAPIHono | undefined;
 

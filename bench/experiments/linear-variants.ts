@@ -1,17 +1,17 @@
-import { attr, type GraphBuilder } from "../../tools/onnx/graph-builder.ts";
-import { DataType } from "../../tools/onnx/onnx-proto.ts";
+import { attr, type GraphBuilder } from "../../node/onnx/graph-builder.ts";
+import { DataType } from "../../node/onnx/onnx-proto.ts";
 import {
   createQ4Linear,
   fp32Linear,
   int8Linear,
   type LinearEmitter,
-} from "../../tools/prepare/linear-emitters.ts";
-import { quantizeInt8PerColumn } from "../../tools/prepare/quantize-weights.ts";
-import type { LinearParams } from "../../tools/prepare/tower-weights.ts";
+} from "../../node/prepare/linear-emitters.ts";
+import { quantizeInt8PerColumn } from "../../node/prepare/quantize-weights.ts";
+import type { LinearParams } from "../../node/prepare/tower-weights.ts";
 
 /**
  * Linear-layer lowering choices measured against each other (lever
- * experiments; the production emitters live in tools/prepare/linear-emitters.ts).
+ * experiments; the production emitters live in node/prepare/linear-emitters.ts).
  */
 export type LinearKind = "fp32" | "int8" | "int8-dq" | "q4" | "q4-acc4";
 
@@ -53,7 +53,7 @@ export function linearFor(kind: LinearKind): LinearEmitter {
 
 /**
  * Per-layer-kind choice: names end in `.qkv`, `.out_proj`, `.fc1`, `.fc2`
- * (tools/prepare/encoder-layer.ts). `mlp` covers fc1/fc2, `attn` qkv/out_proj.
+ * (node/prepare/encoder-layer.ts). `mlp` covers fc1/fc2, `attn` qkv/out_proj.
  */
 export function mixedLinear(attn: LinearKind, mlp: LinearKind): LinearEmitter {
   const a = linearFor(attn);

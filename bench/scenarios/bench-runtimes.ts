@@ -4,10 +4,10 @@ import type {
   AdaptedSession,
   OrtModuleLike,
   OrtSessionLike,
-} from "../../tools/runtime/adapt-session.ts";
-import { adaptOrtSession } from "../../tools/runtime/adapt-session.ts";
-import { chainStages } from "../../tools/runtime/bundle-session.ts";
-import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
+} from "../../node/runtime/adapt-session.ts";
+import { adaptOrtSession } from "../../node/runtime/adapt-session.ts";
+import { chainStages } from "../../node/runtime/bundle-session.ts";
+import { createOrtNodeSession } from "../../node/runtime/ort-node-session.ts";
 import { externalRanges } from "../experiments/external-ranges.ts";
 import { ReleasingBytes } from "../experiments/releasing-external-data.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";

@@ -1,6 +1,6 @@
 import type { QuantizationReport } from "../../conditioning/bundle/manifest.ts";
-import { textQuantizationReport } from "../../tools/prepare/quant-report.ts";
-import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
+import { textQuantizationReport } from "../../node/prepare/quant-report.ts";
+import { createOrtNodeSession } from "../../node/runtime/ort-node-session.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";
 import { filePath } from "../synthetic/model-cache.ts";
 import { promptIds } from "./prompt-ids.ts";
@@ -9,7 +9,7 @@ import { promptIds } from "./prompt-ids.ts";
 const LENGTHS = [3, 8, 20, 40, 77];
 
 /**
- * The prepare step's quantisation report (tools/prepare/quant-report.ts:
+ * The prepare step's quantisation report (node/prepare/quant-report.ts:
  * per-token cosine of last_hidden_state, text_embeds cosine, max abs error)
  * of a quantised variant against the fp32 variant, run with onnxruntime-node.
  */

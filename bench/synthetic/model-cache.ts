@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { QuantizationReport } from "../../conditioning/bundle/manifest.ts";
-import { writeModelFile } from "../../tools/onnx/write-model.ts";
-import { TOKEN_TABLE_FILE, tokenTableSafetensors } from "../../tools/prepare/token-embedding.ts";
-import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
+import { writeModelFile } from "../../node/onnx/write-model.ts";
+import { TOKEN_TABLE_FILE, tokenTableSafetensors } from "../../node/prepare/token-embedding.ts";
+import type { TextTowerWeights, VisionTowerWeights } from "../../node/prepare/tower-weights.ts";
 import type { ModelSpec } from "./model-specs.ts";
 import { synthTextWeights, synthVisionWeights } from "./synthetic-weights.ts";
 import { buildVariantGraph, type VariantSpec } from "./variants.ts";
@@ -76,7 +76,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     const w = weightsOf(spec);
-    // variant.stages layer groups + the head stage (tools/prepare/text-graph.ts stageLayers).
+    // variant.stages layer groups + the head stage (node/prepare/text-graph.ts stageLayers).
     const stageCount = variant.stages ? variant.stages + 1 : 1;
     const stages: NonNullable<PreparedModel["stages"]> = [];
     for (let i = 0; i < stageCount; i++) {

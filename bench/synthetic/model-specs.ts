@@ -1,4 +1,4 @@
-import type { TextConfig, VisionConfig } from "../../tools/prepare/clip-config.ts";
+import type { TextConfig, VisionConfig } from "../../node/prepare/clip-config.ts";
 
 /** Real CLIP dimensions for the synthetic (random-weight) benchmark models. */
 export type BenchModelId =

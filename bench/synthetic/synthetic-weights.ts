@@ -1,11 +1,11 @@
-import type { TextConfig, VisionConfig } from "../../tools/prepare/clip-config.ts";
+import type { TextConfig, VisionConfig } from "../../node/prepare/clip-config.ts";
 import type {
   EncoderLayerParams,
   LayerNormParams,
   LinearParams,
   TextTowerWeights,
   VisionTowerWeights,
-} from "../../tools/prepare/tower-weights.ts";
+} from "../../node/prepare/tower-weights.ts";
 
 /**
  * Deterministic random weights at real CLIP dimensions. Values are

@@ -1,14 +1,14 @@
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
-import type { ModelDef } from "../../tools/onnx/onnx-proto.ts";
-import { buildTextGraph, stageLayers } from "../../tools/prepare/text-graph.ts";
-import type { TextTowerWeights, VisionTowerWeights } from "../../tools/prepare/tower-weights.ts";
-import { buildVisionGraph } from "../../tools/prepare/vision-graph.ts";
+import type { ModelDef } from "../../node/onnx/onnx-proto.ts";
+import { buildTextGraph, stageLayers } from "../../node/prepare/text-graph.ts";
+import type { TextTowerWeights, VisionTowerWeights } from "../../node/prepare/tower-weights.ts";
+import { buildVisionGraph } from "../../node/prepare/vision-graph.ts";
 import { type LinearKind, linearFor, mixedLinear } from "../experiments/linear-variants.ts";
 import type { ModelSpec } from "./model-specs.ts";
 
 /**
  * A prepared form of a bench model. The three production variants are built
- * by the prepare step's own graph builders (tools/prepare); the others are
+ * by the prepare step's own graph builders (node/prepare); the others are
  * lever experiments (bench/experiments).
  */
 export interface VariantSpec {
@@ -104,7 +104,7 @@ const LINEAR_OF: Record<string, { attn: LinearKind; mlp: LinearKind }> = {
 };
 
 /**
- * The prepare step's own text graph builder (tools/prepare/text-graph.ts) with
+ * The prepare step's own text graph builder (node/prepare/text-graph.ts) with
  * the lever knobs: the Linear lowering, the token table outside the graph
  * (`token_embeds` input, as `prepare --token-embedding external-int8`) and the
  * stage (`stage` of `variant.stages`, as `prepare --stages`).

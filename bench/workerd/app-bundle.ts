@@ -1,5 +1,5 @@
 /**
- * The bundle the cache-hit scenario serves: a synthetic checkpoint (tools/synthetic)
+ * The bundle the cache-hit scenario serves: a synthetic checkpoint (node/synthetic)
  * with a synthetic tokenizer (./synthetic-vocab.ts), prepared by the real
  * prepare step (text tower only, no quantisation report) and cached under
  * `<cacheDir>/bundles/<name>`. Quick mode: a tiny text tower (CLIP vocab and
@@ -9,13 +9,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
-import { prepareBundle } from "../../tools/prepare/prepare-bundle.ts";
+import { prepareBundle } from "../../node/prepare/prepare-bundle.ts";
 import {
   CLIP_B32_TEXT,
   CLIP_L14_TEXT,
   type SyntheticTextDims,
   writeSyntheticCheckpoint,
-} from "../../tools/synthetic/synthetic-checkpoint.ts";
+} from "../../node/synthetic/synthetic-checkpoint.ts";
 import { writeSyntheticVocab } from "./synthetic-vocab.ts";
 
 /** Bump when what a cached bench bundle contains changes. */

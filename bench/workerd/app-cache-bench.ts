@@ -2,7 +2,7 @@
  * Cache-hit latency of the real worker app (worker/index.ts, the repo's
  * wrangler.toml) in workerd via wrangler's unstable_startWorker, with local R2
  * and the Cache API persisted in a temporary folder. A prepared bundle is
- * seeded into MODELS (tools/start/seed-local-r2.ts), then per route and per
+ * seeded into MODELS (node/local-dev/seed-local-r2.ts), then per route and per
  * sample, from outside: a miss (a prompt not asked before: inference), the
  * same request again (a hit) and, with the ETag, a 304. Every hit must say
  * `X-Cache: HIT` and return the miss's bytes, or the run throws.
@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedLocalR2 } from "../../tools/start/seed-local-r2.ts";
+import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
 

@@ -15,7 +15,7 @@
  *   (default 4) reads are in flight.
  * - LRU of int8 rows (W bytes each), `cacheRows` rows (default: 4 MiB worth,
  *   ViT-L 5461 rows). Rows are dequantised per lookup: weight[id] * scale[id],
- *   the same float arithmetic as `tools/runtime/token-embedding-table.ts`.
+ *   the same float arithmetic as `node/runtime/token-embedding-table.ts`.
  *
  * Concurrent lookups that miss the same row each read it (no in-flight sharing:
  * on workerd, I/O belongs to the request that started it).

@@ -1,7 +1,7 @@
 /**
  * `--model DIR` -> what the origin serves: a prepared bundle (manifest.json) is loaded as is;
  * a Hugging Face checkpoint folder is prepared into `<cacheDir>/prepared/...` on first use
- * (tools/prepare, fp32: the origin has the memory) and reused afterwards.
+ * (node/prepare, fp32: the origin has the memory) and reused afterwards.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -10,15 +10,15 @@ import { graphStages } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { Tokenizer } from "../../conditioning/tokenizer/tokenizer.ts";
-import { resolveModelSource } from "../../tools/hub/resolve-model.ts";
-import type { AdaptedSession } from "../../tools/runtime/adapt-session.ts";
-import { chainStages } from "../../tools/runtime/bundle-session.ts";
-import { loadBundle } from "../../tools/runtime/load-bundle.ts";
+import { resolveModelSource } from "../../node/hub/resolve-model.ts";
+import { type PreprocessorConfig, parsePreprocessorConfig } from "../../node/image/config.ts";
+import type { AdaptedSession } from "../../node/runtime/adapt-session.ts";
+import { chainStages } from "../../node/runtime/bundle-session.ts";
+import { loadBundle } from "../../node/runtime/load-bundle.ts";
 import {
   createTokenEmbeddingTable,
   withTokenEmbeddingTable,
-} from "../../tools/runtime/token-embedding-table.ts";
-import { type PreprocessorConfig, parsePreprocessorConfig } from "../preprocess/config.ts";
+} from "../../node/runtime/token-embedding-table.ts";
 import { type CreateSession, openProviderSession, type Provider } from "./provider-session.ts";
 
 export interface LoadModelOptions {
@@ -27,7 +27,7 @@ export interface LoadModelOptions {
   provider: Provider;
   cacheDir: string;
   createSession: CreateSession;
-  /** Prepares an HF folder into a bundle (tools/prepare `prepareBundle`). */
+  /** Prepares an HF folder into a bundle (node/prepare `prepareBundle`). */
   prepare: (options: {
     from: string;
     out: string;

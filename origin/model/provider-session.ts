@@ -4,8 +4,8 @@
  * libraries are not installed - onnxruntime-node's npm package ships CPU only -, CUDA or
  * cuDNN are missing or mismatched, or there is no GPU). See docs/origin.md, "GPU host".
  */
-import type { AdaptedSession } from "../../tools/runtime/adapt-session.ts";
-import type { OrtNodeSessionOptions } from "../../tools/runtime/ort-node-session.ts";
+import type { AdaptedSession } from "../../node/runtime/adapt-session.ts";
+import type { OrtNodeSessionOptions } from "../../node/runtime/ort-node-session.ts";
 
 export type Provider = "cuda" | "cpu";
 

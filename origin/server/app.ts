@@ -9,14 +9,14 @@
  */
 import { Hono } from "hono";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import type { ImagePreprocessor } from "../preprocess/image-preprocessor.ts";
+import type { ImagePreprocessor } from "../../node/image/image-preprocessor.ts";
+import { type BatcherStats, createDynamicBatcher } from "../../node/runtime/dynamic-batcher.ts";
+import { l2Normalize, type VisionEncoder } from "../../node/runtime/vision-encoder.ts";
 import { type BearerCheck, createBearerCheck } from "./auth.ts";
-import { type BatcherStats, createDynamicBatcher } from "./dynamic-batcher.ts";
 import { toHttpError } from "./http-errors.ts";
+import type { OriginTextEmbedder } from "./origin-text-embedder.ts";
 import { parseJson, readCapped, readImageRequest } from "./request-images.ts";
-import type { OriginTextEmbedder } from "./text-embedder.ts";
 import type { TextGraphRunner } from "./text-graph-run.ts";
-import { l2Normalize, type VisionEncoder } from "./vision-encoder.ts";
 
 export interface BatchingOptions {
   maxBatch: number;

@@ -7,7 +7,7 @@
  * The body size is capped while it is read (413), never buffered beyond the cap.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { readCappedStream } from "../../conditioning/formats/read-capped.ts";
+import { readCappedStream } from "../../conditioning/io/read-capped-stream.ts";
 
 export interface ImageRequest {
   images: Uint8Array[];

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
-import type { CliIo } from "../../tools/cli/command.ts";
-import { main } from "../../tools/cli/main.ts";
+import type { CliIo } from "../../cli/command.ts";
+import { main } from "../../cli/main.ts";
 
 /** In-memory streams for driving CLI commands in-process; stdin holds `stdinText`. */
 export function createCliIo(stdinText = ""): { io: CliIo; out: () => string; err: () => string } {

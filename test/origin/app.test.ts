@@ -1,8 +1,8 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { createImagePreprocessor } from "../../origin/preprocess/image-preprocessor.ts";
+import { createImagePreprocessor } from "../../node/image/image-preprocessor.ts";
+import { createVisionEncoder } from "../../node/runtime/vision-encoder.ts";
 import { createOriginApp, type OriginAppOptions } from "../../origin/server/app.ts";
-import { createVisionEncoder } from "../../origin/server/vision-encoder.ts";
 import { readFixtureImage, sharpFactory, tinyOpenaiPreprocessor } from "./helpers.ts";
 import { createMeanSession, plainTensor } from "./mean-session.ts";
 

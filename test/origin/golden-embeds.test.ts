@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createImagePreprocessor } from "../../origin/preprocess/image-preprocessor.ts";
+import { createImagePreprocessor } from "../../node/image/image-preprocessor.ts";
+import { createVisionEncoder, l2Normalize } from "../../node/runtime/vision-encoder.ts";
 import { createOriginApp } from "../../origin/server/app.ts";
-import { createVisionEncoder, l2Normalize } from "../../origin/server/vision-encoder.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
 import {
   FIXTURE_IMAGES,

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { parseSafetensors, tensorToFloat32 } from "../../conditioning/formats/safetensors.ts";
-import { parsePreprocessorConfig } from "../../origin/preprocess/config.ts";
-import type { SharpFactory } from "../../origin/preprocess/decode.ts";
+import { parsePreprocessorConfig } from "../../node/image/config.ts";
+import type { SharpFactory } from "../../node/image/decode.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
 
 /** Fixture photos in the order of pixel_values.safetensors (fixtures README). */

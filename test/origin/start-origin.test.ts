@@ -152,7 +152,7 @@ describe("origin on an int8 bundle with an external token table", () => {
   ])(
     "feeds token_embeds from the table and stays close to the fp32 goldens: $label",
     async ({ stages }) => {
-      const { prepareBundle } = await import("../../tools/prepare/prepare-bundle.ts");
+      const { prepareBundle } = await import("../../node/prepare/prepare-bundle.ts");
       const cache = mkdtempSync(join(tmpdir(), "clip-edge-int8-"));
       try {
         const out = join(cache, "bundle");

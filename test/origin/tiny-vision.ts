@@ -1,15 +1,15 @@
 /**
  * Builds the tiny-openai vision graph from the fixture checkpoint with the prepare
- * engineer's graph builder (tools/prepare) and opens it in onnxruntime-node.
+ * engineer's graph builder (node/prepare) and opens it in onnxruntime-node.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeModel } from "../../tools/onnx/onnx-proto.ts";
-import { parseClipConfig } from "../../tools/prepare/clip-config.ts";
-import { readCheckpoint } from "../../tools/prepare/read-checkpoint.ts";
-import { loadVisionWeights } from "../../tools/prepare/tower-weights.ts";
-import { buildVisionGraph } from "../../tools/prepare/vision-graph.ts";
-import { createOrtNodeSession } from "../../tools/runtime/ort-node-session.ts";
+import { encodeModel } from "../../node/onnx/onnx-proto.ts";
+import { parseClipConfig } from "../../node/prepare/clip-config.ts";
+import { readCheckpoint } from "../../node/prepare/read-checkpoint.ts";
+import { loadVisionWeights } from "../../node/prepare/tower-weights.ts";
+import { buildVisionGraph } from "../../node/prepare/vision-graph.ts";
+import { createOrtNodeSession } from "../../node/runtime/ort-node-session.ts";
 import { tinyOpenaiDir } from "./helpers.ts";
 
 export function tinyOpenaiVisionOnnx(): Uint8Array {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { prepareBundle } from "../../tools/prepare/prepare-bundle.ts";
+import { prepareBundle } from "../../node/prepare/prepare-bundle.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
 import "./pool-options.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Options of the workers pool for `test/worker/**` (used by vitest.config.ts).
+ * Options of the workers pool for the workerd tests (`*.workerd.test.ts` files) (used by vitest.config.ts).
  * A FIXTURES service binding, running in Node, serves `/bundle/<file>` from the
  * bundle prepared by global-setup.ts and `/fixtures/<path>` from the shared
  * fixtures, so tests can seed R2 and read goldens inside workerd.

@@ -17,7 +17,7 @@ import {
   type BatchStats,
   createBatchedSession,
 } from "../inference/batched-session.ts";
-import { createRemoteTextSession, type OriginClient } from "../origin/index.ts";
+import { createRemoteTextSession, type OriginClient } from "../origin-client/index.ts";
 import type { OrtRuntime, WasmHeapReport } from "../runtime/ort-runtime.ts";
 import { awaitShared } from "../runtime/own-context.ts";
 import type { BundleStore, LoadedManifest } from "./bundle-store.ts";

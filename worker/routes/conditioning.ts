@@ -1,12 +1,12 @@
 /** POST /v1/conditioning: diffusers-named conditioning tensors for a preset. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createConditioner } from "../../conditioning/conditioning/conditioner.ts";
-import type { PromptParsers } from "../../conditioning/conditioning/fragments.ts";
-import { getPreset } from "../../conditioning/conditioning/presets.ts";
+import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
+import type { PromptParsers } from "../../conditioning/conditioner/fragments.ts";
+import { getPreset } from "../../conditioning/conditioner/presets.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { parseA1111Attention } from "../../conditioning/prompt/a1111-attention.ts";
 import { parseComfyWeights } from "../../conditioning/prompt/comfy-weights.ts";
-import type { AppDeps } from "../app-context.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import {
   ConditioningRequestSchema,

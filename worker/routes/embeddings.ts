@@ -3,17 +3,17 @@
  * image items (`{ image: { b64 | url } }`) embedded by the origin (normalised image_embeds).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createTextEmbedder } from "../../conditioning/conditioning/text-embedder.ts";
+import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
-import type { AppDeps } from "../app-context.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { EmbeddingsResponseSchema, errorResponses } from "../http/schemas.ts";
+import { embedImageInputs } from "../origin-client/embed-image-inputs.ts";
 import {
   type EmbeddingInputItem,
   EmbeddingsWithImagesRequestSchema,
 } from "./embeddings-schemas.ts";
-import { embedImageInputs } from "./origin-images.ts";
 
 const route = createRoute({
   method: "post",

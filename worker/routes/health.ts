@@ -4,7 +4,7 @@
  * the isolate's WASM heap).
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppDeps } from "../app-context.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { ErrorSchema } from "../http/schemas.ts";
 
 const healthz = createRoute({

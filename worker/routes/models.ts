@@ -1,7 +1,7 @@
 /** GET /v1/models: OpenAI-style list of the bundles in the MODELS bucket. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
-import type { AppDeps } from "../app-context.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { errorResponses, ModelsResponseSchema, PRESETS } from "../http/schemas.ts";
 
 const route = createRoute({

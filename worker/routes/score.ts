@@ -4,15 +4,15 @@
  * origin (`b64`, or `url`, which the worker fetches itself and forwards).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createTextEmbedder } from "../../conditioning/conditioning/text-embedder.ts";
+import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { clipScore, clipScoreAggregate } from "../../conditioning/scoring/clip-score.ts";
 import { cosineSimilarity } from "../../conditioning/scoring/normalize.ts";
 import { rankPrompts } from "../../conditioning/scoring/ranking.ts";
-import type { AppDeps } from "../app-context.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { errorResponses, ScoreRequestSchema, ScoreResponseSchema } from "../http/schemas.ts";
-import { embedImageInputs, type ImageInput } from "./origin-images.ts";
+import { embedImageInputs, type ImageInput } from "../origin-client/embed-image-inputs.ts";
 
 const route = createRoute({
   method: "post",

@@ -5,19 +5,19 @@
  * member's tokens and chunks in order, and describe the structure in `parts`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { defaultPromptParsers } from "../../conditioning/conditioning/default-parsers.ts";
+import { defaultPromptParsers } from "../../conditioning/conditioner/default-parsers.ts";
 import {
   defaultSyntax,
   type PromptStructure,
   promptStructure,
-} from "../../conditioning/conditioning/fragments.ts";
+} from "../../conditioning/conditioner/fragments.ts";
 import {
   buildTokenChunks,
   CHUNK_TOKENS,
   type ChunkOptions,
-} from "../../conditioning/conditioning/token-chunks.ts";
-import type { TokenizerLike } from "../../conditioning/conditioning/types.ts";
-import type { AppDeps } from "../app-context.ts";
+} from "../../conditioning/conditioner/token-chunks.ts";
+import type { TokenizerLike } from "../../conditioning/conditioner/types.ts";
+import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { DEFAULT_PARSERS } from "./conditioning.ts";

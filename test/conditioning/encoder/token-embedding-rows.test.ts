@@ -7,8 +7,8 @@ import {
 import { withTokenEmbeds } from "../../../conditioning/encoder/token-embeds-session.ts";
 import { ClipEdgeError } from "../../../conditioning/errors.ts";
 import { serializeSafetensors } from "../../../conditioning/formats/safetensors.ts";
-import { quantizeInt8PerRow } from "../../../tools/prepare/quantize-weights.ts";
-import { createTokenEmbeddingTable } from "../../../tools/runtime/token-embedding-table.ts";
+import { quantizeInt8PerRow } from "../../../node/prepare/quantize-weights.ts";
+import { createTokenEmbeddingTable } from "../../../node/runtime/token-embedding-table.ts";
 
 const V = 1000;
 const W = 24;

@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { encodeBase64 } from "../../../conditioning/formats/base64.ts";
+import { createWorkerApp } from "../../../worker/app-from-env.ts";
 import { createWorkerOrtRuntime } from "../../../worker/runtime/ort-wasm.ts";
-import { createWorkerApp } from "../../../worker/worker-app.ts";
 import { fixtureBytes } from "../helpers/seed.ts";
 
 export const ORIGIN_TIMEOUT_MS = 3000;

@@ -1,5 +1,5 @@
 /**
- * Node side of the end-to-end tests (`test/worker/e2e/*.test.ts`): a real origin (CPU,
+ * Node side of the end-to-end tests (`test/worker/e2e/` workerd tests): a real origin (CPU,
  * onnxruntime-node, the tiny-openai HF folder prepared with its vision tower into a temp
  * cache) on an ephemeral port, and a control server that serves the fixture images (the
  * worker fetches `url` images from it) and stops / restarts the origin on the same port.

@@ -1,0 +1,148 @@
+import { readFileSync } from "node:fs";
+import sharp from "sharp";
+import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
+import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { clipScore, clipScoreAggregate } from "../../conditioning/scoring/clip-score.ts";
+import { cosineSimilarity } from "../../conditioning/scoring/normalize.ts";
+import { rankPrompts } from "../../conditioning/scoring/ranking.ts";
+import { zeroShotClassify } from "../../conditioning/scoring/zero-shot.ts";
+import { createImagePreprocessor } from "../../node/image/image-preprocessor.ts";
+import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
+import { type Command, parseCommandArgs, requireOption } from "../command.ts";
+import { openTextEncoder } from "./condition.ts";
+
+const USAGE = `Usage: clip-edge score --model BUNDLE --image FILE... (--prompt TEXT... | --label NAME... [--template T...])
+
+CLIP score of every image against every prompt: one JSON line per image with, per prompt,
+the cosine, the CLIP score 100 * max(cos, 0) and the ranking probability
+softmax(exp(logit_scale) * cos) over the prompts. When images and prompts pair up
+one-to-one (same count), a last line gives torchmetrics' CLIPScore aggregate
+max(mean(100 * cos), 0). With --label, zero-shot classification over the labels using the
+templates (default "a photo of a {}.").
+
+Options:
+  --model DIR      bundle with text and vision graphs
+  --image FILE     image file (repeat)
+  --prompt TEXT    candidate prompt (repeat)
+  --label NAME     zero-shot label (repeat)
+  --template T     zero-shot template with {} (repeat)
+`;
+
+export const command: Command = {
+  name: "score",
+  summary: "CLIP score / ranking / zero-shot of images against prompts",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandArgs("score", argv, {
+      model: { type: "string" },
+      image: { type: "string", multiple: true },
+      prompt: { type: "string", multiple: true },
+      label: { type: "string", multiple: true },
+      template: { type: "string", multiple: true },
+    });
+    const dir = requireOption("score", "model", values.model);
+    const images = values.image ?? [];
+    const prompts = values.prompt ?? [];
+    const labels = values.label ?? [];
+    if (images.length === 0) throw new ClipEdgeError("usage", "score: give at least one --image");
+    if (prompts.length === 0 && labels.length === 0) {
+      throw new ClipEdgeError("usage", "score: give at least one --prompt or --label");
+    }
+    const text = await openTextEncoder(dir);
+    const { bundle } = text;
+    const config = bundle.manifest.preprocessor;
+    const logitScale = bundle.manifest.architecture.logitScale ?? Math.log(100);
+    try {
+      if (!config || !bundle.graph("vision")) {
+        throw new ClipEdgeError(
+          "not_found",
+          `score: bundle ${dir} has no vision graph (prepare with --towers text,vision)`,
+        );
+      }
+      if (!text.session.outputNames.includes("text_embeds")) {
+        throw new ClipEdgeError(
+          "unsupported",
+          `score: bundle ${dir} has no text projection (text_embeds)`,
+        );
+      }
+      const pre = createImagePreprocessor({ sharp: sharp as never, config });
+      const vision = await openBundleGraphWeb(bundle, "vision");
+      const imageEmbeds: Float32Array[] = [];
+      try {
+        for (const file of images) {
+          let bytes: Uint8Array;
+          try {
+            bytes = new Uint8Array(readFileSync(file));
+          } catch (error) {
+            throw new ClipEdgeError(
+              "not_found",
+              `score: cannot read ${file}: ${(error as Error).message}`,
+              { cause: error },
+            );
+          }
+          const pixels = await pre.preprocess(bytes, { label: file });
+          const { height, width } = config.cropSize;
+          const out = await vision.run(
+            { pixel_values: vision.tensor("float32", pixels, [1, 3, height, width]) },
+            ["image_embeds"],
+          );
+          imageEmbeds.push(out.image_embeds.data as Float32Array);
+        }
+      } finally {
+        await vision.release();
+      }
+      const embedder = createTextEmbedder({
+        session: text.session,
+        tokenizer: text.binding.tokenizer,
+        tensorFactory: text.session.tensor,
+        manifest: bundle.manifest,
+      });
+      const embedTexts = async (texts: string[]) => {
+        const r = await embedder.embed(texts);
+        const dim = r.embeddings.shape[1];
+        return texts.map((_, i) => r.embeddings.data.subarray(i * dim, (i + 1) * dim));
+      };
+      if (labels.length > 0) {
+        for (let i = 0; i < images.length; i++) {
+          const result = await zeroShotClassify(imageEmbeds[i], labels, embedTexts, {
+            templates: values.template,
+            logitScale,
+          });
+          io.stdout.write(
+            `${JSON.stringify({ file: images[i], labels: result.map((r) => ({ label: r.label, cosine: r.cosine, probability: r.probability })) })}\n`,
+          );
+        }
+        return 0;
+      }
+      const textEmbeds = await embedTexts(prompts);
+      for (let i = 0; i < images.length; i++) {
+        const ranked = rankPrompts(imageEmbeds[i], textEmbeds, logitScale);
+        io.stdout.write(
+          `${JSON.stringify({
+            file: images[i],
+            scores: ranked.map((r) => ({
+              prompt: prompts[r.index],
+              cosine: r.cosine,
+              clip_score: clipScore(imageEmbeds[i], textEmbeds[r.index]),
+              probability: r.probability,
+            })),
+          })}\n`,
+        );
+      }
+      if (images.length === prompts.length) {
+        const aggregate = clipScoreAggregate(
+          images.map((_, i) => ({ imageEmbeds: imageEmbeds[i], textEmbeds: textEmbeds[i] })),
+        );
+        const pairs = images.map((file, i) => ({
+          file,
+          prompt: prompts[i],
+          cosine: cosineSimilarity(imageEmbeds[i], textEmbeds[i]),
+        }));
+        io.stdout.write(`${JSON.stringify({ clip_score_aggregate: aggregate, pairs })}\n`);
+      }
+      return 0;
+    } finally {
+      await text.session.release();
+    }
+  },
+};

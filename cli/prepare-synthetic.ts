@@ -1,0 +1,78 @@
+/**
+ * `npm run prepare:synthetic`: generates a synthetic checkpoint at real CLIP
+ * ViT-L/14 text dimensions and prepares it in fp32, int8 and q4, printing file
+ * sizes, prepare times and the quantisation report. Not part of the default
+ * test suite (it takes minutes and ~3 GB of memory).
+ *
+ *   tsx cli/prepare-synthetic.ts [--out DIR] [--tokenizer DIR] [--preset l14-text|b32]
+ *     [--quant fp32,int8,q4] [--token-embedding int8|external-int8] [--no-report]
+ */
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { Quantization } from "../conditioning/bundle/manifest.ts";
+import { prepareBundle } from "../node/prepare/prepare-bundle.ts";
+import { formatReport } from "../node/prepare/quant-report.ts";
+import type { TokenEmbeddingMode } from "../node/prepare/token-embedding.ts";
+import {
+  CLIP_B32_TEXT,
+  CLIP_B32_VISION,
+  CLIP_L14_TEXT,
+  writeSyntheticCheckpoint,
+} from "../node/synthetic/synthetic-checkpoint.ts";
+
+const { values } = parseArgs({
+  options: {
+    out: { type: "string" },
+    tokenizer: { type: "string" },
+    preset: { type: "string", default: "l14-text" },
+    quant: { type: "string", default: "fp32,int8,q4" },
+    "token-embedding": { type: "string" },
+    "no-report": { type: "boolean", default: false },
+  },
+});
+const root = values.out ? resolve(values.out) : mkdtempSync(join(tmpdir(), "clip-edge-synthetic-"));
+const ckpt = join(root, "checkpoint");
+let t = performance.now();
+writeSyntheticCheckpoint(
+  ckpt,
+  values.preset === "b32"
+    ? { text: CLIP_B32_TEXT, vision: CLIP_B32_VISION, projectionDim: 512 }
+    : { text: CLIP_L14_TEXT, projectionDim: 768 },
+);
+// Real CLIP BPE files (the shared fixtures have them) make the report use real prompts.
+const tokDir =
+  values.tokenizer ?? resolve(process.env.CLIP_EDGE_FIXTURES ?? "../shared/fixtures", "vocab");
+if (existsSync(join(tokDir, "vocab.json")) && existsSync(join(tokDir, "merges.txt"))) {
+  for (const f of ["vocab.json", "merges.txt"])
+    writeFileSync(join(ckpt, f), readFileSync(join(tokDir, f)));
+}
+console.log(
+  `synthetic ${values.preset} checkpoint: ${(statSync(join(ckpt, "model.safetensors")).size / 1e6).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s -> ${ckpt}`,
+);
+for (const quant of values.quant.split(",") as Quantization[]) {
+  t = performance.now();
+  const out = join(root, `bundle-${quant}`);
+  const result = await prepareBundle({
+    from: ckpt,
+    out,
+    quantization: quant,
+    tokenEmbedding: values["token-embedding"] as TokenEmbeddingMode | undefined,
+    skipReport: values["no-report"],
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const sizes = result.manifest.graphs
+    .map((g) => {
+      const table = g.tokenEmbeddingTable;
+      const extra = table ? ` + ${table.file} ${(table.bytes / 1e6).toFixed(1)} MB` : "";
+      return `${g.file} ${(g.bytes / 1e6).toFixed(1)} MB${extra}`;
+    })
+    .join(", ");
+  const phases = Object.entries(result.timings)
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
+    .join(", ");
+  console.log(`${quant}: ${sizes}; prepare ${seconds.toFixed(1)} s (${phases})`);
+  const report = result.manifest.quantizationReport?.[quant];
+  if (report) console.log(formatReport(quant, report));
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm start`: prepare the model if needed, seed wrangler's local R2, run
+ * `wrangler dev` on 127.0.0.1:8787 with DEFAULT_MODEL set to it.
+ */
+import { spawn } from "node:child_process";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isClipEdgeError } from "../../conditioning/errors.ts";
+import { modelSourceOptionsFromEnv } from "../../node/hub/model-source-env.ts";
+import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
+import { ensureBundle } from "./ensure-bundle.ts";
+import { DEFAULT_MODEL, parseStartArgs, START_USAGE } from "./start-args.ts";
+
+const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseStartArgs(argv);
+  if (options.help) {
+    process.stdout.write(START_USAGE);
+    return 0;
+  }
+  const log = (line: string) => process.stderr.write(`clip-edge start: ${line}\n`);
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+  const bundle = await ensureBundle({
+    spec: options.model,
+    quant: options.quant,
+    name: options.name,
+    isDefault: options.model === DEFAULT_MODEL,
+    log,
+    resolve: modelSourceOptionsFromEnv(env, {
+      fetch: globalThis.fetch as never,
+      homeDir: homedir(),
+    }),
+  });
+  const persistTo = resolve(repoRoot, options.persistTo);
+  const configPath = join(repoRoot, "wrangler.toml");
+  const seeded = await seedLocalR2({
+    bundleDir: bundle.dir,
+    name: bundle.name,
+    persistTo,
+    configPath,
+    log,
+  });
+  log(
+    `model ${bundle.name} in local R2 (${seeded.uploaded} uploaded, ${seeded.skipped} unchanged) from ${bundle.dir}`,
+  );
+  if (options.seedOnly) return 0;
+
+  const args = [
+    "wrangler",
+    "dev",
+    "--config",
+    configPath,
+    "--ip",
+    options.ip,
+    "--port",
+    String(options.port),
+    "--persist-to",
+    persistTo,
+    "--var",
+    `DEFAULT_MODEL:${bundle.name}`,
+    // Local dev has no 128 MB isolate limit: serve any graph size.
+    "--var",
+    "MAX_GRAPH_BYTES:0",
+  ];
+  log(`serving on http://${options.ip}:${options.port} (model ${bundle.name}); try:`);
+  log(
+    `  curl -s http://${options.ip}:${options.port}/v1/embeddings -H 'content-type: application/json' -d '{"input":"a photo of a cat"}'`,
+  );
+  const child = spawn("npx", args, { cwd: repoRoot, env, stdio: "inherit" });
+  const stop = () => child.kill("SIGINT");
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return new Promise((done) => child.on("exit", (code) => done(code ?? 0)));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(
+      `clip-edge start: ${isClipEdgeError(error) ? error.message : (error as Error).stack}\n`,
+    );
+    process.exit(isClipEdgeError(error) && error.code === "usage" ? 2 : 1);
+  },
+);

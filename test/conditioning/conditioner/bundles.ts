@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { prepareBundle } from "../../../node/prepare/prepare-bundle.ts";
+import { fixturePath } from "../../helpers/fixtures.ts";
+
+/** Prepares fp32 text bundles of fixture models into a temp dir (never into the repo). */
+export async function prepareFixtureBundles(
+  models: string[],
+  options: { attentionMask?: boolean; towers?: ("text" | "vision")[] } = {},
+): Promise<{ dirs: Record<string, string>; cleanup: () => void }> {
+  const root = mkdtempSync(join(tmpdir(), "clip-edge-conditioning-"));
+  const dirs: Record<string, string> = {};
+  for (const model of models) {
+    dirs[model] = join(root, model);
+    await prepareBundle({
+      from: fixturePath("models", model),
+      out: dirs[model],
+      quantization: "fp32",
+      towers: options.towers ?? ["text"],
+      skipReport: true,
+      attentionMask: options.attentionMask,
+      name: model,
+    });
+  }
+  return { dirs, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}

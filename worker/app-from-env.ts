@@ -1,0 +1,85 @@
+/**
+ * Wires the app to a Workers environment: the MODELS bucket, vars, the
+ * API_KEYS secret, the Cache API and the onnxruntime-web runtime. One instance
+ * per isolate (sessions live as long as the isolate).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { ClipEdgeError } from "../conditioning/errors.ts";
+import { createApp } from "./app.ts";
+import { readLimits } from "./config/limits.ts";
+import { parseApiKeys } from "./http/auth.ts";
+import { createResponseCache } from "./http/response-cache.ts";
+import { type BucketLike, createBundleStore } from "./models/bundle-store.ts";
+import { createModelRegistry } from "./models/model-registry.ts";
+import { createOriginClient, type OriginClient } from "./origin-client/index.ts";
+import type { OrtRuntime } from "./runtime/ort-runtime.ts";
+
+export interface WorkerEnvLike {
+  MODELS: BucketLike;
+  DEFAULT_MODEL?: string;
+  PRESET_MODELS?: string;
+  API_KEYS?: string;
+  ORIGIN_URL?: string;
+  ORIGIN_SECRET?: string;
+}
+
+export interface WorkerAppOptions {
+  env: WorkerEnvLike;
+  runtime: () => OrtRuntime;
+  cache?: () => Cache | undefined;
+}
+
+export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
+  const { env } = options;
+  const limits = readLimits(env as unknown as Record<string, unknown>);
+  const keys = parseApiKeys(env.API_KEYS);
+  const presets = parsePresetModels(env.PRESET_MODELS);
+  const origin: OriginClient | undefined =
+    env.ORIGIN_URL && env.ORIGIN_SECRET
+      ? createOriginClient({
+          baseUrl: env.ORIGIN_URL,
+          secret: env.ORIGIN_SECRET,
+          fetch: (input, init) => fetch(input, init),
+          timeoutMs: limits.originTimeoutMs,
+          breaker: { resetMs: limits.originBreakerResetMs },
+        })
+      : undefined;
+  const registry = createModelRegistry({
+    store: createBundleStore({ bucket: env.MODELS }),
+    runtime: options.runtime,
+    maxGraphBytes: () => limits.maxGraphBytes,
+    origin: () => origin,
+    batch: () => ({ windowMs: limits.batchWindowMs, maxBatch: limits.maxBatchSize }),
+  });
+  const defaultCache = () =>
+    (globalThis as unknown as { caches?: { default?: Cache } }).caches?.default;
+  return createApp({
+    registry,
+    cache: createResponseCache({
+      cache: options.cache ?? defaultCache,
+      ttlSeconds: () => limits.cacheTtlSeconds,
+    }),
+    limits: () => limits,
+    defaultModel: () => env.DEFAULT_MODEL || "clip-vit-large-patch14",
+    presetModels: (preset) => presets[preset],
+    authEnabled: () => keys.length > 0,
+    apiKeys: () => keys,
+    origin: () => origin,
+  });
+}
+
+function parsePresetModels(raw: string | undefined): Record<string, string[]> {
+  if (!raw) return {};
+  try {
+    const value = JSON.parse(raw) as Record<string, string | string[]>;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
+    );
+  } catch (cause) {
+    throw new ClipEdgeError(
+      "invalid_input",
+      `wrangler var PRESET_MODELS must be JSON like {"sdxl": ["clip-l", "clip-bigg"]}, got ${JSON.stringify(raw)}`,
+      { cause },
+    );
+  }
+}
