@@ -7,6 +7,7 @@ import { parseSafetensors } from "../../../conditioning/formats/safetensors.ts";
 import { prepareFixtureBundles } from "../../conditioning/conditioner/bundles.ts";
 import { createCliIo } from "../../helpers/cli-io.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
+import { pythonWithNumpy } from "../../helpers/python.ts";
 
 const io = () => createCliIo();
 
@@ -67,7 +68,7 @@ afterAll(() => cleanup?.());
 
 function compare(spec: unknown) {
   return JSON.parse(
-    execFileSync("/usr/bin/python3", [join(tmp, "compare.py"), JSON.stringify(spec)], {
+    execFileSync(pythonWithNumpy(), [join(tmp, "compare.py"), JSON.stringify(spec)], {
       encoding: "utf8",
     }),
   );

@@ -9,6 +9,7 @@ import { tensorsToBase64, tensorsToJson } from "../../../conditioning/formats/js
 import { serializeNpy } from "../../../conditioning/formats/npy.ts";
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { serializeTensors } from "../../../conditioning/formats/serialize-tensors.ts";
+import { pythonWithNumpy } from "../../helpers/python.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "clip-edge-formats-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +75,7 @@ function readWithNumpy(
   writeFileSync(file, bytes);
   writeFileSync(`${file}.expected.json`, JSON.stringify(expected));
   const stdout = execFileSync(
-    "/usr/bin/python3",
+    pythonWithNumpy(),
     [join(dir, "reader.py"), kind, file, `${file}.expected.json`],
     {
       encoding: "utf8",
