@@ -4,20 +4,26 @@ let found: string | undefined;
 
 /**
  * The Python 3 with numpy that the interop tests use as an independent reader of our
- * safetensors / .npy output: `python3` from PATH (override with CLIP_EDGE_PYTHON).
+ * safetensors / .npy output: `python3` from PATH, else the system's /usr/bin/python3
+ * (where Debian's python3-numpy installs); CLIP_EDGE_PYTHON overrides both.
  * Throws a message saying what to install when it is missing (never skips).
  */
 export function pythonWithNumpy(): string {
   if (found) return found;
-  const python = process.env.CLIP_EDGE_PYTHON || "python3";
-  try {
-    execFileSync(python, ["-c", "import numpy"], { stdio: "pipe" });
-  } catch (cause) {
-    throw new Error(
-      `the interop tests need ${python} with numpy on PATH (Debian: apt-get install python3-numpy; or set CLIP_EDGE_PYTHON): ${(cause as Error).message.split("\n")[0]}`,
-      { cause },
-    );
+  const candidates = process.env.CLIP_EDGE_PYTHON
+    ? [process.env.CLIP_EDGE_PYTHON]
+    : ["python3", "/usr/bin/python3"];
+  const errors: string[] = [];
+  for (const python of candidates) {
+    try {
+      execFileSync(python, ["-c", "import numpy"], { stdio: "pipe" });
+      found = python;
+      return python;
+    } catch (cause) {
+      errors.push(`${python}: ${(cause as Error).message.split("\n")[0]}`);
+    }
   }
-  found = python;
-  return python;
+  throw new Error(
+    `the interop tests need python3 with numpy (Debian: apt-get install python3-numpy; or set CLIP_EDGE_PYTHON); tried ${errors.join("; ")}`,
+  );
 }
