@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { hfHubCacheDir } from "./hf-cache.ts";
 import type { FetchLike, HubProgress } from "./hub-client.ts";
 import { pickEndpoint, pickToken } from "./hub-url.ts";
 import type { PullEvent } from "./pull-model.ts";
@@ -18,7 +19,9 @@ const TRUE = new Set(["1", "true", "yes", "on"]);
  * resolveModelSource options from the environment:
  * cache `CLIP_EDGE_CACHE`, else `$XDG_CACHE_HOME/clip-edge`, else `~/.cache/clip-edge`;
  * offline when `CLIP_EDGE_OFFLINE` or `HF_HUB_OFFLINE` is 1/true/yes/on;
- * downloads from `HF_ENDPOINT` (default the public hub) with `HF_TOKEN`.
+ * downloads from `HF_ENDPOINT` (default the public hub) with `HF_TOKEN`;
+ * snapshots already in the standard Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME/hub`,
+ * `~/.cache/huggingface/hub`) are linked instead of downloaded.
  */
 export function modelSourceOptionsFromEnv(
   env: Record<string, string | undefined>,
@@ -32,6 +35,7 @@ export function modelSourceOptionsFromEnv(
   return {
     cacheDir,
     offline,
+    hfCache: hfHubCacheDir(env, deps.homeDir),
     pull: offline
       ? undefined
       : createHubPuller({

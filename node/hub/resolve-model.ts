@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { linkFromHfCache } from "./hf-cache.ts";
 import { createHubClient, type FetchLike, type HubProgress } from "./hub-client.ts";
 import { normalizeRepoPath, validateRepoId } from "./hub-url.ts";
 import { PULL_RECORD_FILE, type PullEvent, type PullRecord, pullModel } from "./pull-model.ts";
@@ -34,6 +35,11 @@ export interface ResolveModelOptions {
   offline?: boolean;
   /** Downloads a hub repo (see createHubPuller); required unless offline or cached. */
   pull?: (request: HubPullRequest) => Promise<void>;
+  /**
+   * The standard Hugging Face hub cache (node/hub/hf-cache.ts): a snapshot found there is
+   * linked into `cacheDir` instead of downloaded, offline too.
+   */
+  hfCache?: string;
 }
 
 export interface HubSpec {
@@ -126,6 +132,9 @@ export async function resolveModelSource(
   const dir = hubCacheDir(options.cacheDir, hub);
   const source = { kind: "hub", format: "hf", dir, ...hub } as const;
   if (isCompletePull(dir)) return { ...source, pulled: false };
+  if (options.hfCache && (await linkFromHfCache(options.hfCache, hub, dir))) {
+    return { ...source, pulled: false };
+  }
   if (options.offline || !options.pull) {
     throw new ClipEdgeError(
       "unavailable",
