@@ -107,9 +107,7 @@ export function connectError(error: unknown, url: string, endpoint: string): Cli
   const offline = OFFLINE_CODES.has(code);
   const target =
     host === endpointHost ? `the hub at ${endpoint}` : `${host} (redirected from ${endpoint})`;
-  const hint = offline
-    ? "; if you are offline, pass --model with a local folder (a prepared bundle or a Hugging Face checkpoint folder)"
-    : "";
+  const hint = offline ? "; check the network, or set HF_ENDPOINT to a reachable mirror" : "";
   return new ClipEdgeError("network", `cannot reach ${target} (${code})${hint}`, {
     cause: error,
     details: { url, code, offline, retryable: !offline },

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { ClipEdgeError, isClipEdgeError } from "../../conditioning/errors.ts";
 import { linkFromHfCache } from "./hf-cache.ts";
 import { createHubClient, type FetchLike, type HubProgress } from "./hub-client.ts";
 import { normalizeRepoPath, validateRepoId } from "./hub-url.ts";
@@ -158,6 +158,18 @@ export interface HubPullerOptions {
 export function createHubPuller(options: HubPullerOptions) {
   const client = createHubClient(options);
   return async (request: HubPullRequest): Promise<void> => {
-    await pullModel({ client, ...request, onEvent: options.onEvent });
+    try {
+      await pullModel({ client, ...request, onEvent: options.onEvent });
+    } catch (error) {
+      // `--model` is the resolver's option (npm start, the origin), not `pull`'s.
+      if (isClipEdgeError(error) && error.code === "network" && error.details?.offline) {
+        throw new ClipEdgeError(
+          "network",
+          `${error.message}; or pass --model with a local folder (a prepared bundle or a Hugging Face checkpoint folder)`,
+          { cause: error, details: error.details },
+        );
+      }
+      throw error;
+    }
   };
 }

@@ -304,12 +304,13 @@ describe("pullModel against a local hub", () => {
     expectFolderEquals(stale, tinyOpenaiFiles());
   });
 
-  it("names the endpoint and the --model option when the hub cannot be reached", async () => {
+  it("names the endpoint and HF_ENDPOINT (not --model, which pull has not) when the hub cannot be reached", async () => {
     const endpoint = await closedEndpoint();
     const error = await failure(pull({ endpoint }).run);
     expect(error.code).toBe("network");
     expect(error.message).toContain(endpoint);
     expect(error.message).toContain("ECONNREFUSED");
-    expect(error.message).toContain("--model");
+    expect(error.message).toContain("HF_ENDPOINT");
+    expect(error.message).not.toContain("--model");
   });
 });

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../../cli/main.ts";
 import { createCliIo } from "../../helpers/cli-io.ts";
-import { closedEndpoint, startFakeHub } from "./fake-hub.ts";
-import { TINY_FILES, tinyOpenaiFiles } from "./fixture-repos.ts";
+import { closedEndpoint, startFakeHub } from "../../node/hub/fake-hub.ts";
+import { TINY_FILES, tinyOpenaiFiles } from "../../node/hub/fixture-repos.ts";
 
 const io = () => createCliIo();
 
