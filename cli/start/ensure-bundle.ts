@@ -30,6 +30,8 @@ export interface EnsuredBundle {
   /** R2 / API model name. */
   name: string;
   prepared: boolean;
+  /** The folder the bundle came from (a bundle, or the Hugging Face checkpoint folder). */
+  sourceDir: string;
 }
 
 const STAMP = "clip-edge-start.json";
@@ -74,7 +76,9 @@ export async function ensureBundle(options: EnsureBundleOptions): Promise<Ensure
     );
   }
   const name = options.name ?? modelNameFor(source);
-  if (source.kind === "bundle") return { dir: source.dir, name, prepared: false };
+  if (source.kind === "bundle") {
+    return { dir: source.dir, name, prepared: false, sourceDir: source.dir };
+  }
 
   const out = join(options.resolve.cacheDir, "bundles", `${name}-${options.quant}`);
   const stamp = sourceStamp(source.dir, options.quant);
@@ -85,7 +89,7 @@ export async function ensureBundle(options: EnsureBundleOptions): Promise<Ensure
     readFileSync(stampPath, "utf8") === stamp
   ) {
     options.log(`using the prepared bundle ${out}`);
-    return { dir: out, name, prepared: false };
+    return { dir: out, name, prepared: false, sourceDir: source.dir };
   }
   options.log(`preparing ${options.spec} (${options.quant}, text tower) into ${out} ...`);
   await prepareBundle({
@@ -100,5 +104,5 @@ export async function ensureBundle(options: EnsureBundleOptions): Promise<Ensure
     log: options.log,
   });
   writeFileSync(stampPath, stamp);
-  return { dir: out, name, prepared: true };
+  return { dir: out, name, prepared: true, sourceDir: source.dir };
 }

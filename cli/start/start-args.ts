@@ -18,6 +18,11 @@ with wrangler dev on http://127.0.0.1:8787.
   --ip ADDRESS        address (default 127.0.0.1)
   --persist-to DIR    wrangler local state (default .wrangler/state)
   --seed-only         prepare and seed local R2, do not run wrangler dev
+  --origin            also start the image origin (npm run origin) for /v1/score and image
+                      embeddings, on the loopback at --origin-port, with a generated secret
+  --origin-port N     port of the origin started by --origin (default: --port + 1)
+  --origin-url URL    use an origin that is already running; its secret comes from the
+                      ORIGIN_SECRET environment variable (>= 16 characters)
 `;
 
 export interface StartOptions {
@@ -29,6 +34,11 @@ export interface StartOptions {
   persistTo: string;
   seedOnly: boolean;
   help: boolean;
+  /** Start the image origin beside the worker. */
+  origin: boolean;
+  originPort: number;
+  /** A running origin to wire in instead (secret from ORIGIN_SECRET). */
+  originUrl?: string;
 }
 
 export function parseStartArgs(argv: readonly string[]): StartOptions {
@@ -44,6 +54,9 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
         ip: { type: "string", default: "127.0.0.1" },
         "persist-to": { type: "string", default: ".wrangler/state" },
         "seed-only": { type: "boolean", default: false },
+        origin: { type: "boolean", default: false },
+        "origin-port": { type: "string" },
+        "origin-url": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -61,6 +74,25 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ClipEdgeError("usage", `start: --port must be a port number, got ${values.port}`);
   }
+  const originPort = values["origin-port"] === undefined ? port + 1 : Number(values["origin-port"]);
+  if (!Number.isInteger(originPort) || originPort < 1 || originPort > 65535) {
+    throw new ClipEdgeError(
+      "usage",
+      `start: --origin-port must be a port number, got ${values["origin-port"]}`,
+    );
+  }
+  const originUrl = values["origin-url"] as string | undefined;
+  if (originUrl !== undefined) {
+    if (values.origin) {
+      throw new ClipEdgeError("usage", "start: pass --origin or --origin-url, not both");
+    }
+    if (!URL.canParse(originUrl) || !/^https?:$/.test(new URL(originUrl).protocol)) {
+      throw new ClipEdgeError(
+        "usage",
+        `start: --origin-url must be an http(s) URL, got ${originUrl}`,
+      );
+    }
+  }
   return {
     model: values.model as string,
     quant,
@@ -70,5 +102,8 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
     persistTo: values["persist-to"] as string,
     seedOnly: values["seed-only"] as boolean,
     help: values.help as boolean,
+    origin: values.origin as boolean,
+    originPort,
+    originUrl,
   };
 }
