@@ -10,6 +10,10 @@ import { workerTestOptions } from "./test/worker/pool-options.ts";
  * - `worker`: the worker app inside workerd (`*.workerd.test.ts`).
  * `vitest run --project unit` runs one of them.
  */
+// Miniflare would look up request.cf at workers.cloudflare.com on every start (the worker does
+// not read it; offline that printed a getaddrinfo error per start).
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 const WORKERD = "test/**/*.workerd.test.ts";
 const SLOW = ["test/**/*.slow.test.ts", "test/bench/**/*.test.ts"];
 

@@ -22,7 +22,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const log = (line: string) => process.stderr.write(`clip-edge start: ${line}\n`);
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+  // No request.cf lookup (workers.cloudflare.com): the worker reads nothing from it, and offline
+  // it printed a getaddrinfo error twice per start. CLOUDFLARE_CF_FETCH_ENABLED=true restores it.
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+  };
   const bundle = await ensureBundle({
     spec: options.model,
     quant: options.quant,
