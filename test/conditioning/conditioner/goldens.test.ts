@@ -13,6 +13,7 @@ import {
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 import { prepareFixtureBundles } from "./bundles.ts";
+import { encodeRequest } from "./helpers.ts";
 
 function golden(model: string) {
   const json = JSON.parse(readFileSync(fixturePath("models", model, "golden.json"), "utf8")) as {
@@ -61,7 +62,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
       encoders: [openai.binding],
       tensorFactory: openai.session.tensor,
     });
-    const r = await c.encode({ prompts: g.prompts });
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 64]);
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("last_hidden_state_pad49407")),
@@ -88,16 +89,16 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
       encoders: [openai.binding],
       tensorFactory: openai.session.tensor,
     });
-    const r = await c.encode({ prompts: g.prompts, clip_skip: 1 });
+    const r = await encodeRequest(c, { prompts: g.prompts, clip_skip: 1 });
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("penultimate_post_ln_pad49407")),
     ).toBeLessThan(TOL);
-    const a = await c.encode({ prompts: g.prompts.slice(0, 3), a1111_clip_skip: 2 });
+    const a = await encodeRequest(c, { prompts: g.prompts.slice(0, 3), a1111_clip_skip: 2 });
     expect(a.tensors.prompt_embeds.data).toEqual(
       r.tensors.prompt_embeds.data.subarray(0, 3 * 77 * 64),
     );
     // Beyond the exported K=3: diffusers clip_skip 2 -> hidden_states[-3] exists; 3 does not.
-    await expect(c.encode({ prompt: "x", clip_skip: 3 })).rejects.toThrow(/K=3/);
+    await expect(encodeRequest(c, { prompt: "x", clip_skip: 3 })).rejects.toThrow(/K=3/);
   });
 
   it("sd2 preset (tiny-gelu, pad 0) = last_hidden_state_pad0", async () => {
@@ -107,7 +108,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
       encoders: [gelu.binding],
       tensorFactory: gelu.session.tensor,
     });
-    const r = await c.encode({ prompts: g.prompts });
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 96]);
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("last_hidden_state_pad0")),
@@ -123,7 +124,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
       encoders: [openai.binding, gelu.binding],
       tensorFactory: openai.session.tensor,
     });
-    const r = await c.encode({ prompts: g1.prompts });
+    const r = await encodeRequest(c, { prompts: g1.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 160]);
     const pe = r.tensors.prompt_embeds.data;
     const left = new Float32Array(30 * 77 * 64);
@@ -151,7 +152,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
       encoders: [openai.binding],
       tensorFactory: openai.session.tensor,
     });
-    const r = await c.encode({ prompts: g.prompts });
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.pooled_prompt_embeds.shape).toEqual([30, 64]);
     expect(maxAbsDiff(r.tensors.pooled_prompt_embeds.data, g.tensor("pooled"))).toBeLessThan(TOL);
   });
@@ -214,7 +215,11 @@ describe("weighting on the real graph", () => {
     }).chunks[0];
     const z = await run(openai, chunk.ids);
     const empty = await run(openai, emptyChunk(49407).ids);
-    const a = await c.encode({ prompt, weighting: "a1111", do_classifier_free_guidance: false });
+    const a = await encodeRequest(c, {
+      prompt,
+      weighting: "a1111",
+      do_classifier_free_guidance: false,
+    });
     expect(
       maxAbsDiff(a.tensors.prompt_embeds.data, weightA1111(z, chunk.weights, 64)),
     ).toBeLessThan(1e-6);
@@ -228,7 +233,7 @@ describe("weighting on the real graph", () => {
       { mode: "truncate", padId: 49407 },
     ).chunks[0];
     const zc = await run(openai, comfyChunk.ids);
-    const comfy = await c.encode({
+    const comfy = await encodeRequest(c, {
       prompt,
       weighting: "comfy",
       do_classifier_free_guidance: false,
@@ -239,8 +244,11 @@ describe("weighting on the real graph", () => {
         weightLerpFromEmpty(zc, empty, comfyChunk.weights, 64),
       ),
     ).toBeLessThan(1e-6);
-    const plain = await c.encode({ prompt: "a red car", do_classifier_free_guidance: false });
-    const one = await c.encode({
+    const plain = await encodeRequest(c, {
+      prompt: "a red car",
+      do_classifier_free_guidance: false,
+    });
+    const one = await encodeRequest(c, {
       prompt: "a (red:1) car",
       weighting: "a1111",
       do_classifier_free_guidance: false,
@@ -254,7 +262,7 @@ describe("weighting on the real graph", () => {
       encoders: [masked.binding],
       tensorFactory: masked.session.tensor,
     });
-    const r = await c.encode({
+    const r = await encodeRequest(c, {
       prompt: "a cat with a hat--",
       weighting: "compel",
       do_classifier_free_guidance: false,
