@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenedEncoder, openTextEncoder } from "../../../cli/commands/condition.ts";
-import {
-  type Conditioner,
-  createConditioner,
-} from "../../../conditioning/conditioner/conditioner.ts";
+import type { Conditioner } from "../../../conditioning/conditioner/conditioner.ts";
 import {
   conditioningMetadataStrings,
   withConditioningTensors,
@@ -11,7 +8,7 @@ import {
 import type { ConditioningRequest } from "../../../conditioning/conditioner/request-schema.ts";
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { serializeTensors } from "../../../conditioning/formats/serialize-tensors.ts";
-import { prepareFixtureBundles } from "./bundles.ts";
+import { bundleConditioner, prepareFixtureBundles } from "./bundles.ts";
 import { sd15 as fakeSd15, sdxl as fakeSdxl } from "./conditioner-setup.ts";
 import { encodeRequest } from "./helpers.ts";
 
@@ -26,16 +23,8 @@ beforeAll(async () => {
   cleanup = prepared.cleanup;
   openai = await openTextEncoder(prepared.dirs["tiny-openai"]);
   gelu = await openTextEncoder(prepared.dirs["tiny-gelu"]);
-  sd15 = createConditioner({
-    preset: "sd15",
-    encoders: [openai.binding],
-    tensorFactory: openai.session.tensor,
-  });
-  sdxl = createConditioner({
-    preset: "sdxl",
-    encoders: [openai.binding, gelu.binding],
-    tensorFactory: openai.session.tensor,
-  });
+  sd15 = bundleConditioner("sd15", openai);
+  sdxl = bundleConditioner("sdxl", openai, gelu);
 });
 
 afterAll(async () => {
@@ -181,11 +170,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
   });
 
   it("flux (pooled only): conditionings carry pooled_prompt_embeds equal to a direct encoding", async () => {
-    const flux = createConditioner({
-      preset: "flux",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const flux = bundleConditioner("flux", openai);
     const r = await encodeRequest(flux, {
       prompt: "a [cat|dog]",
       syntax: "a1111",

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenedEncoder, openTextEncoder } from "../../../cli/commands/condition.ts";
-import { createConditioner } from "../../../conditioning/conditioner/conditioner.ts";
 import { createTextEmbedder } from "../../../conditioning/conditioner/text-embedder.ts";
 import { buildTokenChunks, emptyChunk } from "../../../conditioning/conditioner/token-chunks.ts";
 import {
@@ -12,7 +11,7 @@ import {
 } from "../../../conditioning/conditioner/weighting.ts";
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
-import { prepareFixtureBundles } from "./bundles.ts";
+import { bundleConditioner, prepareFixtureBundles } from "./bundles.ts";
 import { encodeRequest } from "./helpers.ts";
 
 function golden(model: string) {
@@ -57,11 +56,7 @@ afterAll(async () => {
 describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", () => {
   it("sd15 prompt_embeds = last_hidden_state_pad49407 for all 30 prompts (truncated ones included)", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("sd15", openai);
     const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 64]);
     expect(
@@ -84,11 +79,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
 
   it("sd15 clip_skip=1 (A1111 clip skip 2) = penultimate_post_ln_pad49407", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("sd15", openai);
     const r = await encodeRequest(c, { prompts: g.prompts, clip_skip: 1 });
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("penultimate_post_ln_pad49407")),
@@ -103,11 +94,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
 
   it("sd2 preset (tiny-gelu, pad 0) = last_hidden_state_pad0", async () => {
     const g = golden("tiny-gelu");
-    const c = createConditioner({
-      preset: "sd2",
-      encoders: [gelu.binding],
-      tensorFactory: gelu.session.tensor,
-    });
+    const c = bundleConditioner("sd2", gelu);
     const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 96]);
     expect(
@@ -119,11 +106,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
     const g1 = golden("tiny-openai");
     const g2 = golden("tiny-gelu");
     expect(g2.prompts).toEqual(g1.prompts);
-    const c = createConditioner({
-      preset: "sdxl",
-      encoders: [openai.binding, gelu.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("sdxl", openai, gelu);
     const r = await encodeRequest(c, { prompts: g1.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 160]);
     const pe = r.tensors.prompt_embeds.data;
@@ -147,11 +130,7 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
 
   it("flux pooled = tiny-openai pooled", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "flux",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("flux", openai);
     const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.pooled_prompt_embeds.shape).toEqual([30, 64]);
     expect(maxAbsDiff(r.tensors.pooled_prompt_embeds.data, g.tensor("pooled"))).toBeLessThan(TOL);
@@ -197,11 +176,7 @@ describe("weighting on the real graph", () => {
   };
 
   it("a1111 and comfy equal their formulas on the graph's own outputs; weight 1 is bit-identical", async () => {
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("sd15", openai);
     const prompt = "a ((red)) car [in the rain]";
     const parsed = [
       { text: "a ", weight: 1 },
@@ -257,11 +232,7 @@ describe("weighting on the real graph", () => {
   });
 
   it("compel down-weighting through attention_mask on a bundle prepared with it", async () => {
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [masked.binding],
-      tensorFactory: masked.session.tensor,
-    });
+    const c = bundleConditioner("sd15", masked);
     const r = await encodeRequest(c, {
       prompt: "a cat with a hat--",
       weighting: "compel",
