@@ -1,12 +1,9 @@
 /** POST /v1/conditioning: diffusers-named conditioning tensors for a preset. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
-import type { PromptParsers } from "../../conditioning/conditioner/fragments.ts";
 import { getPreset } from "../../conditioning/conditioner/presets.ts";
 import { REQUEST_DEFAULTS } from "../../conditioning/conditioner/request-schema.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { parseA1111Attention } from "../../conditioning/prompt/a1111-attention.ts";
-import { parseComfyWeights } from "../../conditioning/prompt/comfy-weights.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import {
@@ -37,11 +34,6 @@ const route = createRoute({
     ...errorResponses,
   },
 });
-
-export const DEFAULT_PARSERS: PromptParsers = {
-  a1111: parseA1111Attention,
-  comfy: parseComfyWeights,
-};
 
 export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
@@ -90,7 +82,6 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
           preset,
           encoders,
           tensorFactory: models[0].tensor,
-          parsers: DEFAULT_PARSERS,
           maxBatch: deps.limits().maxBatchSize,
         });
         const result = await conditioner.encode(request);

@@ -17,7 +17,6 @@ import type { TokenizerLike } from "../../conditioning/conditioner/types.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { errorResponses, TokenizeRequestSchema } from "../http/schemas.ts";
-import { DEFAULT_PARSERS } from "./conditioning.ts";
 import { TokenizeAnyResponseSchema } from "./tokenize-schemas.ts";
 
 const route = createRoute({
@@ -36,8 +35,8 @@ const route = createRoute({
   },
 });
 
-/** The conditioner's parsers (Compel included), with the routes' own A1111 / Comfy ones. */
-const PARSERS = { ...defaultPromptParsers(), ...DEFAULT_PARSERS };
+/** The conditioner's parsers (A1111, ComfyUI, Compel). */
+const PARSERS = defaultPromptParsers();
 
 export function registerTokenize(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
