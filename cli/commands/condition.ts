@@ -14,7 +14,7 @@ import {
   serializeTensors,
   type TensorFormat,
 } from "../../conditioning/formats/serialize-tensors.ts";
-import { loadTokenizer } from "../../conditioning/tokenizer/index.ts";
+import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
 import type { AdaptedSession } from "../../node/runtime/adapt-session.ts";
 import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
 import { type LoadedBundle, loadBundle } from "../../node/runtime/load-bundle.ts";
@@ -55,15 +55,20 @@ export interface OpenedEncoder {
   session: AdaptedSession;
 }
 
+/** The tokenizer of a bundle, from the files its manifest lists. */
+export function loadBundleTokenizer(bundle: LoadedBundle): Promise<Tokenizer> {
+  return loadTokenizer(
+    async (name) => (bundle.manifest.tokenizer.files.includes(name) ? bundle.readFile(name) : null),
+    { where: bundle.dir },
+  );
+}
+
 /** Opens a bundle's text graph (onnxruntime-web) and tokenizer as an EncoderBinding. */
 export async function openTextEncoder(dir: string): Promise<OpenedEncoder> {
   const bundle = loadBundle(dir);
   const graph = bundle.graph("text");
   if (!graph) throw new ClipEdgeError("not_found", `bundle ${dir} has no text graph`);
-  const tokenizer = await loadTokenizer(
-    async (name) => (bundle.manifest.tokenizer.files.includes(name) ? bundle.readFile(name) : null),
-    { where: dir },
-  );
+  const tokenizer = await loadBundleTokenizer(bundle);
   const session = await openBundleGraphWeb(bundle, "text");
   return {
     bundle,
