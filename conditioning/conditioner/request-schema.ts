@@ -36,7 +36,7 @@ export const REQUEST_DEFAULTS = {
   clip_skip_negative: false,
   dtype: "float32",
   steps: 20,
-} as const satisfies Record<string, unknown>;
+} as const;
 
 const intIn = (min: number, max: number) =>
   z
