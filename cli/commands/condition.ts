@@ -2,19 +2,19 @@ import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
 import { conditioningMetadataStrings } from "../../conditioning/conditioner/metadata.ts";
-import { PRESETS } from "../../conditioning/conditioner/presets.ts";
-import type {
-  ConditioningRequest,
-  EncoderBinding,
-  LongPromptMode,
-  WeightingMode,
-} from "../../conditioning/conditioner/types.ts";
-import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { isPresetName, PRESET_NAMES, PRESETS } from "../../conditioning/conditioner/presets.ts";
+import {
+  type ConditioningRequest,
+  parseConditioningRequest,
+  REQUEST_DEFAULTS,
+} from "../../conditioning/conditioner/request-schema.ts";
+import type { EncoderBinding } from "../../conditioning/conditioner/types.ts";
+import { ClipEdgeError, isClipEdgeError } from "../../conditioning/errors.ts";
 import {
   serializeTensors,
   type TensorFormat,
 } from "../../conditioning/formats/serialize-tensors.ts";
-import { loadTokenizer } from "../../conditioning/tokenizer/index.ts";
+import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
 import type { AdaptedSession } from "../../node/runtime/adapt-session.ts";
 import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
 import { type LoadedBundle, loadBundle } from "../../node/runtime/load-bundle.ts";
@@ -55,15 +55,20 @@ export interface OpenedEncoder {
   session: AdaptedSession;
 }
 
+/** The tokenizer of a bundle, from the files its manifest lists. */
+export function loadBundleTokenizer(bundle: LoadedBundle): Promise<Tokenizer> {
+  return loadTokenizer(
+    async (name) => (bundle.manifest.tokenizer.files.includes(name) ? bundle.readFile(name) : null),
+    { where: bundle.dir },
+  );
+}
+
 /** Opens a bundle's text graph (onnxruntime-web) and tokenizer as an EncoderBinding. */
 export async function openTextEncoder(dir: string): Promise<OpenedEncoder> {
   const bundle = loadBundle(dir);
   const graph = bundle.graph("text");
   if (!graph) throw new ClipEdgeError("not_found", `bundle ${dir} has no text graph`);
-  const tokenizer = await loadTokenizer(
-    async (name) => (bundle.manifest.tokenizer.files.includes(name) ? bundle.readFile(name) : null),
-    { where: dir },
-  );
+  const tokenizer = await loadBundleTokenizer(bundle);
   const session = await openBundleGraphWeb(bundle, "text");
   return {
     bundle,
@@ -102,6 +107,39 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+/**
+ * The request the options spell, through the one schema (the worker's too); a bad value is
+ * a usage error that names the request field (`--num-images` is `num_images_per_prompt`).
+ */
+function requestFromOptions(
+  prompts: string[],
+  values: Record<string, string | string[] | boolean | undefined>,
+): ConditioningRequest {
+  const text = (name: string) => values[name] as string | undefined;
+  const prompt2 = values["prompt-2"] as string[] | undefined;
+  const candidate = {
+    prompts,
+    negative_prompt: text("negative"),
+    prompt_2: prompt2?.length === 1 ? prompt2[0] : prompt2,
+    negative_prompt_2: text("negative-2"),
+    clip_skip: intOption("clip-skip", text("clip-skip")),
+    a1111_clip_skip: intOption("a1111-clip-skip", text("a1111-clip-skip")),
+    clip_skip_negative: values["clip-skip-negative"] === true,
+    weighting: text("weighting"),
+    long_prompt: text("long"),
+    num_images_per_prompt: intOption("num-images", text("num-images")),
+    dtype: text("dtype"),
+  };
+  try {
+    return parseConditioningRequest(candidate);
+  } catch (error) {
+    if (isClipEdgeError(error) && error.code === "invalid_request") {
+      throw new ClipEdgeError("usage", `condition: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 export const command: Command = {
   name: "condition",
   summary: "Prompts -> diffusers conditioning tensors (safetensors, npy, json, raw)",
@@ -127,13 +165,13 @@ export const command: Command = {
     const model = requireOption("condition", "model", values.model);
     const presetName = requireOption("condition", "preset", values.preset);
     const out = requireOption("condition", "out", values.out);
-    const preset = Object.hasOwn(PRESETS, presetName) ? PRESETS[presetName] : undefined;
-    if (!preset) {
+    if (!isPresetName(presetName)) {
       throw new ClipEdgeError(
         "usage",
-        `condition: --preset must be one of ${Object.keys(PRESETS).join(", ")}, got ${presetName}`,
+        `condition: --preset must be one of ${PRESET_NAMES.join(", ")}, got ${presetName}`,
       );
     }
+    const preset = PRESETS[presetName];
     const prompts = values.prompt ?? [];
     if (prompts.length === 0)
       throw new ClipEdgeError("usage", "condition: missing required option --prompt");
@@ -144,26 +182,8 @@ export const command: Command = {
         `condition: preset ${preset.name} needs ${preset.encoders.length} bundle(s) (${preset.encoders.length === 2 ? "--model and --model2" : "--model only"}), got ${dirs.length}`,
       );
     }
-    const dtype = values.dtype ?? "float32";
-    if (dtype !== "float32" && dtype !== "float16") {
-      throw new ClipEdgeError(
-        "usage",
-        `condition: --dtype must be float32 or float16, got ${dtype}`,
-      );
-    }
-    const request: ConditioningRequest = {
-      prompts,
-      negative_prompt: values.negative,
-      prompt_2: values["prompt-2"]?.length === 1 ? values["prompt-2"][0] : values["prompt-2"],
-      negative_prompt_2: values["negative-2"],
-      clip_skip: intOption("clip-skip", values["clip-skip"]),
-      a1111_clip_skip: intOption("a1111-clip-skip", values["a1111-clip-skip"]),
-      clip_skip_negative: values["clip-skip-negative"] === true,
-      weighting: values.weighting as WeightingMode | undefined,
-      long_prompt: values.long as LongPromptMode | undefined,
-      num_images_per_prompt: intOption("num-images", values["num-images"]),
-      dtype,
-    };
+    const request = requestFromOptions(prompts, values);
+    const dtype = request.dtype ?? REQUEST_DEFAULTS.dtype;
     const opened: OpenedEncoder[] = [];
     try {
       for (const dir of dirs) opened.push(await openTextEncoder(dir));

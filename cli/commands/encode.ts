@@ -1,5 +1,4 @@
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { loadTokenizer } from "../../conditioning/tokenizer/index.ts";
 import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
 import { loadBundle } from "../../node/runtime/load-bundle.ts";
 import {
@@ -9,6 +8,7 @@ import {
   requireOption,
   textField,
 } from "../command.ts";
+import { loadBundleTokenizer } from "./condition.ts";
 
 const USAGE = `Usage: clip-edge encode --model BUNDLE_DIR [--pad 49407|0] < prompts.jsonl
 
@@ -49,11 +49,7 @@ export const command: Command = {
         `encode: bundle ${bundle.dir} exports no hidden_states_2 (prepared with --hidden-states < 2)`,
       );
     }
-    const tokenizer = await loadTokenizer(
-      async (name) =>
-        bundle.manifest.tokenizer.files.includes(name) ? bundle.readFile(name) : null,
-      { where: bundle.dir },
-    );
+    const tokenizer = await loadBundleTokenizer(bundle);
     const maxLength = bundle.manifest.tokenizer.maxLength;
     const session = await openBundleGraphWeb(bundle, "text");
     const width = bundle.manifest.architecture.text?.hiddenSize ?? 0;

@@ -1,6 +1,6 @@
 import type { SequenceInput } from "./encoder-runner.ts";
+import type { WeightingMode } from "./request-schema.ts";
 import type { TokenChunk } from "./token-chunks.ts";
-import type { WeightingMode } from "./types.ts";
 import {
   allOnes,
   compelBlend,

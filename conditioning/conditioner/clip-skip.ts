@@ -2,33 +2,16 @@ import { ClipEdgeError } from "../errors.ts";
 import type { HiddenStateRule } from "./presets.ts";
 
 /**
- * Resolves the two clip-skip spellings to diffusers numbering (k >= 0, 0 = none).
+ * The two clip-skip spellings in diffusers numbering (k >= 0, 0 = none); the request
+ * schema checked their ranges and that they agree.
  * diffusers `clip_skip=k` == A1111 "Clip skip" k+1.
  */
 export function resolveClipSkip(
-  clipSkip: number | null | undefined,
-  a1111ClipSkip: number | null | undefined,
+  clipSkip: number | undefined,
+  a1111ClipSkip: number | undefined,
 ): number {
-  const check = (name: string, value: number, min: number) => {
-    if (!Number.isInteger(value) || value < min) {
-      throw new ClipEdgeError(
-        "invalid_request",
-        `${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`,
-      );
-    }
-  };
-  const hasDiffusers = clipSkip !== undefined && clipSkip !== null;
-  const hasA1111 = a1111ClipSkip !== undefined && a1111ClipSkip !== null;
-  if (hasDiffusers) check("clip_skip", clipSkip, 0);
-  if (hasA1111) check("a1111_clip_skip", a1111ClipSkip, 1);
-  if (hasDiffusers && hasA1111 && clipSkip !== a1111ClipSkip - 1) {
-    throw new ClipEdgeError(
-      "invalid_request",
-      `clip_skip ${clipSkip} (diffusers) and a1111_clip_skip ${a1111ClipSkip} disagree; a1111_clip_skip = clip_skip + 1`,
-    );
-  }
-  if (hasDiffusers) return clipSkip;
-  if (hasA1111) return a1111ClipSkip - 1;
+  if (clipSkip !== undefined) return clipSkip;
+  if (a1111ClipSkip !== undefined) return a1111ClipSkip - 1;
   return 0;
 }
 

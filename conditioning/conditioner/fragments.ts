@@ -1,6 +1,7 @@
 import { ClipEdgeError } from "../errors.ts";
 import { splitBreak } from "../prompt/a1111-break.ts";
-import type { LongPromptMode, PromptSyntax, WeightedFragment, WeightingMode } from "./types.ts";
+import type { LongPromptMode, PromptSyntax } from "./request-schema.ts";
+import type { WeightedFragment } from "./types.ts";
 
 /**
  * A prompt parser as the prompt module provides it. Any of these shapes is accepted:
@@ -9,20 +10,6 @@ import type { LongPromptMode, PromptSyntax, WeightedFragment, WeightingMode } fr
  */
 export type PromptParser = (text: string) => unknown;
 export type PromptParsers = Partial<Record<PromptSyntax, PromptParser>>;
-
-export function defaultSyntax(weighting: WeightingMode): PromptSyntax | null {
-  switch (weighting) {
-    case "none":
-      return null;
-    case "a1111":
-    case "a1111-no-norm":
-      return "a1111";
-    case "comfy":
-      return "comfy";
-    case "compel":
-      return "compel";
-  }
-}
 
 /** A Compel blend member list or a plain prompt (one member, weight 1). */
 export interface PromptPart {

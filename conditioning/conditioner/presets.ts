@@ -30,7 +30,10 @@ export interface Preset {
 const CLIP_L = 49407;
 const OPEN_CLIP = 0;
 
-export const PRESETS: Record<string, Preset> = {
+export const PRESET_NAMES = ["sd15", "sd2", "sdxl", "flux"] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export const PRESETS: Record<PresetName, Preset> = {
   sd15: {
     name: "sd15",
     description: "Stable Diffusion 1.x: CLIP ViT-L/14 last_hidden_state [77, 768]",
@@ -74,15 +77,16 @@ export const PRESETS: Record<string, Preset> = {
   },
 };
 
-export type PresetName = "sd15" | "sd2" | "sdxl" | "flux";
-
 export function getPreset(name: string): Preset {
-  const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
-  if (!preset) {
+  if (!isPresetName(name)) {
     throw new ClipEdgeError(
       "invalid_request",
-      `preset "${name}" is unknown; expected one of ${Object.keys(PRESETS).join(", ")}`,
+      `preset "${name}" is unknown; expected one of ${PRESET_NAMES.join(", ")}`,
     );
   }
-  return preset;
+  return PRESETS[name];
+}
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
 }

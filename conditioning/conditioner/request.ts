@@ -1,14 +1,15 @@
-import { ClipEdgeError } from "../errors.ts";
 import { resolveClipSkip } from "./clip-skip.ts";
-import { defaultSyntax } from "./fragments.ts";
-import type {
-  ConditioningRequest,
-  LongPromptMode,
-  OutputDtype,
-  PromptSyntax,
-  WeightingMode,
-} from "./types.ts";
+import {
+  type ConditioningRequest,
+  defaultSyntax,
+  type LongPromptMode,
+  type OutputDtype,
+  type PromptSyntax,
+  REQUEST_DEFAULTS,
+  type WeightingMode,
+} from "./request-schema.ts";
 
+/** A parsed request in the shape the conditioner works with: one entry per prompt, defaults in. */
 export interface NormalisedRequest {
   prompts: string[];
   /** One entry per prompt; null = not given. */
@@ -32,118 +33,33 @@ export interface NormalisedRequest {
   steps: number;
 }
 
-const WEIGHTINGS: WeightingMode[] = ["none", "a1111", "a1111-no-norm", "comfy", "compel"];
-const SYNTAXES: PromptSyntax[] = ["a1111", "comfy", "compel"];
-
-function bad(message: string): ClipEdgeError {
-  return new ClipEdgeError("invalid_request", message);
+/** One entry per prompt from a string (for all) or an array (one each; the schema checked its length). */
+function perPrompt(value: string | string[] | undefined, count: number): string[] | null {
+  if (value === undefined) return null;
+  return typeof value === "string" ? new Array(count).fill(value) : value;
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: T[], fallback: T): T {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== "string" || !allowed.includes(value as T)) {
-    throw bad(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
-
+/** Spreads a parsed request over its prompts and fills in the defaults; validates nothing. */
 export function normaliseRequest(request: ConditioningRequest): NormalisedRequest {
-  if (!request || typeof request !== "object") throw bad("request must be an object");
-  const { prompt, prompts } = request;
-  if (prompt !== undefined && prompts !== undefined) throw bad("give prompt or prompts, not both");
-  let list: string[];
-  if (prompts !== undefined) {
-    if (!Array.isArray(prompts) || prompts.length === 0) {
-      throw bad("prompts must be a non-empty array of strings");
-    }
-    list = prompts;
-  } else if (prompt !== undefined) {
-    list = [prompt];
-  } else {
-    throw bad("prompt (string) or prompts (string[]) is required");
-  }
-  list.forEach((p, i) => {
-    if (typeof p !== "string") throw bad(`prompts[${i}] must be a string, got ${typeof p}`);
-  });
-  const neg = request.negative_prompt;
-  let negatives: (string | null)[];
-  if (neg === undefined || neg === null) negatives = list.map(() => null);
-  else if (typeof neg === "string") negatives = list.map(() => neg);
-  else if (Array.isArray(neg)) {
-    if (neg.length !== list.length) {
-      throw bad(`negative_prompt has ${neg.length} entries for ${list.length} prompts`);
-    }
-    neg.forEach((n, i) => {
-      if (typeof n !== "string") throw bad(`negative_prompt[${i}] must be a string`);
-    });
-    negatives = neg;
-  } else throw bad("negative_prompt must be a string or an array of strings");
-
-  const perPrompt = (name: string, value: unknown): string[] | null => {
-    if (value === undefined || value === null) return null;
-    if (typeof value === "string") return list.map(() => value);
-    if (
-      Array.isArray(value) &&
-      value.length === list.length &&
-      value.every((v) => typeof v === "string")
-    ) {
-      return value;
-    }
-    throw bad(`${name} must be a string or an array of ${list.length} strings`);
-  };
-  const prompts2 = perPrompt("prompt_2", request.prompt_2);
-  const negatives2 = perPrompt("negative_prompt_2", request.negative_prompt_2);
-  const weighting = oneOf("weighting", request.weighting, WEIGHTINGS, "none");
-  const syntax =
-    request.syntax === undefined || request.syntax === null
-      ? defaultSyntax(weighting)
-      : oneOf("syntax", request.syntax, SYNTAXES, "a1111");
-  const n = request.num_images_per_prompt ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw bad(`num_images_per_prompt must be an integer in 1..64, got ${JSON.stringify(n)}`);
-  }
-  const backtrack = request.comma_padding_backtrack ?? 0;
-  if (!Number.isInteger(backtrack) || backtrack < 0 || backtrack > 74) {
-    throw bad(
-      `comma_padding_backtrack must be an integer in 0..74, got ${JSON.stringify(backtrack)}`,
-    );
-  }
-  const composition =
-    request.composition === undefined || request.composition === null
-      ? null
-      : oneOf("composition", request.composition, ["a1111"], "a1111");
-  if (composition !== null && syntax !== "a1111") {
-    throw bad(
-      `composition "a1111" needs the A1111 syntax (syntax "a1111" or weighting a1111 / a1111-no-norm), got ${syntax ?? "none"}`,
-    );
-  }
-  if (composition !== null && (prompts2 || negatives2)) {
-    throw bad("composition does not combine with prompt_2 / negative_prompt_2");
-  }
-  if (request.steps !== undefined && request.steps !== null && composition === null) {
-    throw bad('steps applies to composition "a1111" only');
-  }
-  const steps = request.steps ?? 20;
-  if (!Number.isInteger(steps) || steps < 1 || steps > 1000) {
-    throw bad(`steps must be an integer in 1..1000, got ${JSON.stringify(steps)}`);
-  }
+  const prompts = request.prompts ?? [request.prompt ?? ""];
+  const weighting = request.weighting ?? REQUEST_DEFAULTS.weighting;
   return {
-    prompts: list,
-    composition,
-    steps,
-    commaBacktrack: backtrack,
-    negatives,
+    prompts,
+    negatives: perPrompt(request.negative_prompt, prompts.length) ?? prompts.map(() => null),
     // diffusers: force_zeros applies when negative_prompt is None, whatever negative_prompt_2 is.
-    negativeGiven: neg !== undefined && neg !== null,
-    prompts2,
-    negatives2,
+    negativeGiven: request.negative_prompt !== undefined,
+    prompts2: perPrompt(request.prompt_2, prompts.length),
+    negatives2: perPrompt(request.negative_prompt_2, prompts.length),
     clipSkip: resolveClipSkip(request.clip_skip, request.a1111_clip_skip),
-    clipSkipNegative: request.clip_skip_negative === true,
+    clipSkipNegative: request.clip_skip_negative ?? REQUEST_DEFAULTS.clip_skip_negative,
     weighting,
-    syntax,
-    longPrompt: oneOf("long_prompt", request.long_prompt, ["truncate", "chunk"], "truncate"),
-    numImagesPerPrompt: n,
-    guidance: request.do_classifier_free_guidance !== false,
-    dtype: oneOf("dtype", request.dtype, ["float32", "float16"], "float32"),
+    syntax: request.syntax ?? defaultSyntax(weighting),
+    longPrompt: request.long_prompt ?? REQUEST_DEFAULTS.long_prompt,
+    commaBacktrack: request.comma_padding_backtrack ?? REQUEST_DEFAULTS.comma_padding_backtrack,
+    numImagesPerPrompt: request.num_images_per_prompt ?? REQUEST_DEFAULTS.num_images_per_prompt,
+    guidance: request.do_classifier_free_guidance ?? REQUEST_DEFAULTS.do_classifier_free_guidance,
+    dtype: request.dtype ?? REQUEST_DEFAULTS.dtype,
+    composition: request.composition ?? null,
+    steps: request.steps ?? REQUEST_DEFAULTS.steps,
   };
 }

@@ -1,5 +1,6 @@
 import { ClipEdgeError } from "../errors.ts";
-import type { LongPromptMode, TokenizerLike, WeightedFragment } from "./types.ts";
+import type { LongPromptMode } from "./request-schema.ts";
+import type { TokenizerLike, WeightedFragment } from "./types.ts";
 
 export const SOT_ID = 49406;
 export const EOT_ID = 49407;

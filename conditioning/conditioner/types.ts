@@ -1,5 +1,6 @@
 import type { BundleManifest } from "../bundle/manifest.ts";
 import type { InferenceSessionLike } from "../encoder/session.ts";
+import type { LongPromptMode, OutputDtype, WeightingMode } from "./request-schema.ts";
 
 /** A dense row-major float tensor. */
 export interface FloatTensor {
@@ -29,51 +30,10 @@ export interface EncoderBinding {
   manifest?: BundleManifest;
 }
 
-export type WeightingMode = "none" | "a1111" | "a1111-no-norm" | "comfy" | "compel";
-export type PromptSyntax = "a1111" | "comfy" | "compel";
-export type LongPromptMode = "truncate" | "chunk";
-export type OutputDtype = "float32" | "float16";
-
 /** A weighted piece of prompt text; A1111's BREAK is `{ text: "BREAK", weight: -1 }`. */
 export interface WeightedFragment {
   text: string;
   weight: number;
-}
-
-/** Request shape, kept close to the worker's JSON API (snake_case on purpose). */
-export interface ConditioningRequest {
-  prompt?: string;
-  prompts?: string[];
-  negative_prompt?: string | string[] | null;
-  /** sdxl: text for text_encoder_2 (default: prompt), as diffusers' prompt_2. */
-  prompt_2?: string | string[] | null;
-  /** sdxl: negative text for text_encoder_2 (default: negative_prompt). */
-  negative_prompt_2?: string | string[] | null;
-  /** diffusers numbering, k >= 1 (0 = no skip). */
-  clip_skip?: number | null;
-  /** A1111 numbering: 1 = no skip, 2 = diffusers clip_skip 1. */
-  a1111_clip_skip?: number | null;
-  /** Apply clip skip on the negative path too (diffusers does not). Default false. */
-  clip_skip_negative?: boolean;
-  weighting?: WeightingMode;
-  /** Parser syntax; default follows `weighting` (a1111-no-norm -> a1111). */
-  syntax?: PromptSyntax;
-  long_prompt?: LongPromptMode;
-  /** A1111 comma back-tracking in chunk mode (A1111's default 20; default here 0 = off). */
-  comma_padding_backtrack?: number;
-  num_images_per_prompt?: number;
-  /** Default true: negative tensors are produced. */
-  do_classifier_free_guidance?: boolean;
-  /** Carried into metadata for serialisers; tensors stay Float32 in memory. */
-  dtype?: OutputDtype;
-  /**
-   * "a1111": also return `conditionings` (one per `AND` part per `[a:b:N]` / `[a|b]` step range,
-   * A1111's `get_multicond_learned_conditioning`) and `negative_conditionings` (schedules only).
-   * Needs the A1111 syntax. Default: none (the text is encoded as `parse_prompt_attention` sees it).
-   */
-  composition?: "a1111" | null;
-  /** Sampling steps the schedules resolve against (composition only; default 20). */
-  steps?: number;
 }
 
 export interface PromptReport {

@@ -14,8 +14,17 @@ import {
   type OptionGroup,
   unquote,
 } from "./compel-operators.ts";
+import {
+  CompelScanner,
+  isPyStripEmpty,
+  type Match,
+  PP_WS,
+  type Result,
+  STRING_WS,
+  SYNTACTIC,
+} from "./compel-scanner.ts";
 import { exactPowInt } from "./exact-pow.ts";
-import { codePointAt, isPyWhitespace, pyExpandTabs, pyFloat, pyRepr } from "./py-text.ts";
+import { pyExpandTabs } from "./py-text.ts";
 
 /**
  * compel's pyparsing grammar (`build_parser_syntax`) as a memoised PEG: every rule is an ordered
@@ -24,82 +33,14 @@ import { codePointAt, isPyWhitespace, pyExpandTabs, pyFloat, pyRepr } from "./py
  * are pure functions of the matched text, so memoising them does not change the result.
  */
 
-const PP_WS = " \n\t\r"; // pyparsing's default whitespace and White()'s characters
-const STRING_WS = " \t\n\r\v\f"; // Python string.whitespace
-const SYNTACTIC = '()",.+-=';
 const QUOTED_RE = /"(?:\\"|[^"\n\r])*"/y;
-const REAL_RE = /[+-]?(?:\p{Nd}+\.\p{Nd}*|\.\p{Nd}+)/uy;
-const INT_RE = /-?[0-9]+/y;
-const KEYWORD_RE = /[A-Za-z0-9_-]+/y;
 
-interface Match<T> {
-  end: number;
-  value: T;
-}
-type Result<T> = Match<T> | null;
 type WeightOp = string | number;
 
 const PLUS_BASE = 1.1;
 const MINUS_BASE = 0.9;
 
-function isPyStripEmpty(text: string): boolean {
-  for (const ch of text) if (!isPyWhitespace(ch)) return false;
-  return true;
-}
-
-/** pyparsing's error-message word: up to 16 Latin-1 alphanumerics, else one character. */
-function foundWord(text: string, at: number): string {
-  const m =
-    /[A-Za-z0-9\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc-\u00be\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]{1,16}/y;
-  m.lastIndex = at;
-  return m.exec(text)?.[0] ?? codePointAt(text, at) ?? "";
-}
-
-/** pyparsing `lineno(loc, s)` and `col(loc, s)`. */
-function lineOf(text: string[], at: number): number {
-  let line = 1;
-  for (let i = 0; i < at; i += 1) if (text[i] === "\n") line += 1;
-  return line;
-}
-function columnOf(text: string[], at: number): number {
-  if (at > 0 && at < text.length && text[at - 1] === "\n") return 1;
-  return at - (at > 0 ? text.lastIndexOf("\n", at - 1) : -1);
-}
-
-export class CompelGrammar {
-  private readonly memo = new Map<string, Result<unknown>>();
-  constructor(private readonly s: string) {}
-
-  private cached<T>(rule: string, pos: number, fn: () => Result<T>): Result<T> {
-    const key = `${rule}@${pos}`;
-    if (this.memo.has(key)) return this.memo.get(key) as Result<T>;
-    const result = fn();
-    this.memo.set(key, result);
-    return result;
-  }
-
-  private skip(p: number): number {
-    while (p < this.s.length && PP_WS.includes(this.s[p])) p += 1;
-    return p;
-  }
-
-  private lit(p: number, text: string): number {
-    if (p < 0) return -1;
-    const q = this.skip(p);
-    return this.s.startsWith(text, q) ? q + text.length : -1;
-  }
-
-  private regex(p: number, re: RegExp, skip = true): Match<string> | null {
-    const q = skip ? this.skip(p) : p;
-    re.lastIndex = q;
-    const m = re.exec(this.s);
-    return m ? { end: q + m[0].length, value: m[0] } : null;
-  }
-
-  private isWhiteAt(p: number): boolean {
-    return p < this.s.length && PP_WS.includes(this.s[p]);
-  }
-
+export class CompelGrammar extends CompelScanner {
   /** Combine(OneOrMore(escaped symbol | [+-] not before ws/syntax/end | digits | one plain char)). */
   nonSyntaxWord(p: number): Result<CompelNode[]> {
     return this.cached("nsw", p, () => {
@@ -187,13 +128,6 @@ export class CompelGrammar {
     return c === "," || c === "." ? { end: q + 1, value: [makeFragment(c, 1)] } : null;
   }
 
-  private number(p: number): Result<number> {
-    const real = this.regex(p, REAL_RE);
-    if (real) return { end: real.end, value: pyFloat(real.value)! };
-    const int = this.regex(p, INT_RE);
-    return int ? { end: int.end, value: Number(int.value) } : null;
-  }
-
   private weightOp(p: number, numbers: boolean): Result<WeightOp> {
     const plus = this.regex(p, /\++/y) ?? this.regex(p, /-+/y);
     if (plus) return plus;
@@ -229,10 +163,6 @@ export class CompelGrammar {
       }
       return null;
     });
-  }
-
-  private keyword(p: number): Result<string> {
-    return this.regex(p, KEYWORD_RE);
   }
 
   private option(p: number): Result<OptionGroup> {
@@ -394,13 +324,7 @@ export class CompelGrammar {
     }
     const end = this.skip(pos);
     if (end !== this.s.length) {
-      // Python positions count code points, not UTF-16 units
-      const points = [...this.s];
-      const at = [...this.s.slice(0, end)].length;
-      throw new CompelParseError(
-        "ParseException",
-        `Expected end of text, found ${pyRepr(foundWord(this.s, end))}  (at char ${at}), (line:${lineOf(points, at)}, col:${columnOf(points, at)})`,
-      );
+      throw new CompelParseError("ParseException", this.endOfTextMessage(end));
     }
     return { type: "conjunction", prompts: parts, weights: parts.map(() => 1.0) };
   }

@@ -3,6 +3,11 @@
  * the OpenAPI document at GET /openapi.json.
  */
 import { z } from "@hono/zod-openapi";
+import { PRESET_NAMES } from "../../conditioning/conditioner/presets.ts";
+import {
+  ConditioningRequestFields,
+  checkConditioningRequest,
+} from "../../conditioning/conditioner/request-schema.ts";
 
 export const ErrorSchema = z
   .object({
@@ -43,25 +48,29 @@ export const EmbeddingsResponseSchema = z
   })
   .openapi("EmbeddingsResponse");
 
-export const PRESETS = ["sd15", "sd2", "sdxl", "flux"] as const;
-
-export const ConditioningRequestSchema = z
-  .object({
+/**
+ * The core's request schema (`conditioning/conditioner/request-schema.ts`: fields, caps and
+ * the rules between fields) with the fields this API documents, plus the worker's own.
+ */
+export const ConditioningRequestSchema = ConditioningRequestFields.pick({
+  prompt: true,
+  prompts: true,
+  negative_prompt: true,
+  clip_skip: true,
+  weighting: true,
+  long_prompt: true,
+  num_images_per_prompt: true,
+  dtype: true,
+})
+  .extend({
     model: z
       .union([modelId, z.array(modelId).min(1).max(2)])
       .optional()
       .openapi({ description: "Bundle name(s) in preset order; default from the preset" }),
-    preset: z.enum(PRESETS).optional().openapi({ description: "Default sd15" }),
-    prompt: z.string().optional(),
-    prompts: z.array(z.string()).min(1).optional(),
-    negative_prompt: z.union([z.string(), z.array(z.string())]).optional(),
-    clip_skip: z.number().int().min(0).optional(),
-    weighting: z.enum(["none", "a1111", "a1111-no-norm", "comfy", "compel"]).optional(),
-    long_prompt: z.enum(["truncate", "chunk"]).optional(),
-    num_images_per_prompt: z.number().int().min(1).max(16).optional(),
+    preset: z.enum(PRESET_NAMES).optional().openapi({ description: "Default sd15" }),
     format: z.enum(["safetensors", "npy", "json", "base64"]).optional(),
-    dtype: z.enum(["float32", "float16"]).optional(),
   })
+  .superRefine(checkConditioningRequest)
   .openapi("ConditioningRequest");
 
 export const TensorJsonSchema = z.object({
@@ -84,8 +93,7 @@ export const TokenizeRequestSchema = z
   .object({
     model: modelId.optional(),
     prompt: z.string(),
-    weighting: z.enum(["none", "a1111", "comfy"]).optional(),
-    long_prompt: z.enum(["truncate", "chunk"]).optional(),
+    ...ConditioningRequestFields.pick({ weighting: true, long_prompt: true }).shape,
   })
   .openapi("TokenizeRequest");
 

@@ -1,11 +1,9 @@
 /** POST /v1/conditioning: diffusers-named conditioning tensors for a preset. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
-import type { PromptParsers } from "../../conditioning/conditioner/fragments.ts";
 import { getPreset } from "../../conditioning/conditioner/presets.ts";
+import { REQUEST_DEFAULTS } from "../../conditioning/conditioner/request-schema.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { parseA1111Attention } from "../../conditioning/prompt/a1111-attention.ts";
-import { parseComfyWeights } from "../../conditioning/prompt/comfy-weights.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import {
@@ -37,36 +35,26 @@ const route = createRoute({
   },
 });
 
-export const DEFAULT_PARSERS: PromptParsers = {
-  a1111: parseA1111Attention,
-  comfy: parseComfyWeights,
-};
-
 export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const prompts = body.prompts ?? (body.prompt !== undefined ? [body.prompt] : []);
-    if (prompts.length === 0 || (body.prompt !== undefined && body.prompts !== undefined)) {
-      throw new ClipEdgeError(
-        "invalid_request",
-        "give exactly one of prompt (a string) or prompts (an array)",
-      );
-    }
+    // The schema (the core's, extended) validated everything; the rest is the core's request.
+    const { model, preset: presetName = "sd15", format = "json", ...request } = body;
+    const prompts = request.prompts ?? [request.prompt ?? ""];
     const negatives =
-      body.negative_prompt === undefined
+      request.negative_prompt === undefined
         ? []
-        : typeof body.negative_prompt === "string"
-          ? [body.negative_prompt]
-          : body.negative_prompt;
+        : typeof request.negative_prompt === "string"
+          ? [request.negative_prompt]
+          : request.negative_prompt;
     checkPrompts([...prompts, ...negatives], deps.limits(), "prompts");
-    const presetName = body.preset ?? "sd15";
     const preset = getPreset(presetName);
     const modelIds =
-      body.model === undefined
+      model === undefined
         ? (deps.presetModels(presetName) ?? [deps.defaultModel()])
-        : typeof body.model === "string"
-          ? [body.model]
-          : body.model;
+        : typeof model === "string"
+          ? [model]
+          : model;
     if (modelIds.length !== preset.encoders.length) {
       throw new ClipEdgeError(
         "invalid_request",
@@ -74,8 +62,7 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
       );
     }
     const manifests = await Promise.all(modelIds.map((id) => deps.registry.manifest(id)));
-    const format = body.format ?? "json";
-    const dtype = body.dtype ?? "float32";
+    const dtype = request.dtype ?? REQUEST_DEFAULTS.dtype;
     const canonical = { ...body, model: modelIds, preset: presetName, format, dtype };
     return deps.cache.respond(
       c,
@@ -95,19 +82,9 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
           preset,
           encoders,
           tensorFactory: models[0].tensor,
-          parsers: DEFAULT_PARSERS,
           maxBatch: deps.limits().maxBatchSize,
         });
-        const result = await conditioner.encode({
-          prompt: body.prompt,
-          prompts: body.prompts,
-          negative_prompt: body.negative_prompt,
-          clip_skip: body.clip_skip,
-          weighting: body.weighting,
-          long_prompt: body.long_prompt,
-          num_images_per_prompt: body.num_images_per_prompt,
-          dtype,
-        });
+        const result = await conditioner.encode(request);
         const tokenCounts = result.metadata.prompts.map((p) => p.tokenCount);
         const main = result.tensors.prompt_embeds
           ? "prompt_embeds"

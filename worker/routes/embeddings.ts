@@ -3,7 +3,6 @@
  * image items (`{ image: { b64 | url } }`) embedded by the origin (normalised image_embeds).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
 import type { AppDeps } from "../app-deps.ts";
@@ -14,6 +13,7 @@ import {
   type EmbeddingInputItem,
   EmbeddingsWithImagesRequestSchema,
 } from "./embeddings-schemas.ts";
+import { modelTextEmbedder } from "./model-text-embedder.ts";
 
 const route = createRoute({
   method: "post",
@@ -64,15 +64,7 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
       { route: "embeddings", modelHashes: [hash], request: canonical },
       async () => {
         const model = await deps.registry.get(modelId);
-        const [session, tokenizer] = await Promise.all([model.textSession(), model.tokenizer()]);
-        const embedder = createTextEmbedder({
-          session,
-          tokenizer,
-          tensorFactory: model.tensor,
-          manifest: model.manifest,
-          maxBatch: deps.limits().maxBatchSize,
-          id: modelId,
-        });
+        const embedder = await modelTextEmbedder(model, deps);
         const { embeddings, tokenCounts } = await embedder.embed(inputs);
         const width = embeddings.shape[1];
         const vectors = inputs.map((_, r) => embeddings.data.subarray(r * width, (r + 1) * width));
@@ -130,15 +122,7 @@ async function embedMixed(
     textAt.length === 0
       ? undefined
       : (async () => {
-          const [session, tokenizer] = await Promise.all([model.textSession(), model.tokenizer()]);
-          const embedder = createTextEmbedder({
-            session,
-            tokenizer,
-            tensorFactory: model.tensor,
-            manifest: model.manifest,
-            maxBatch: deps.limits().maxBatchSize,
-            id: modelId,
-          });
+          const embedder = await modelTextEmbedder(model, deps);
           return embedder.embed(textAt.map((i) => items[i] as string));
         })(),
   ]);

@@ -1,8 +1,9 @@
 /** GET /v1/models: OpenAI-style list of the bundles in the MODELS bucket. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
+import { PRESET_NAMES } from "../../conditioning/conditioner/presets.ts";
 import type { AppDeps } from "../app-deps.ts";
-import { errorResponses, ModelsResponseSchema, PRESETS } from "../http/schemas.ts";
+import { errorResponses, ModelsResponseSchema } from "../http/schemas.ts";
 
 const route = createRoute({
   method: "get",
@@ -31,7 +32,7 @@ export function describeModel(id: string, manifest: BundleManifest, hash: string
     if (text.outputs.includes("text_embeds")) serves.push("/v1/embeddings");
   }
   const presets = text
-    ? PRESETS.filter((p) => p !== "sdxl" || text.outputs.includes("text_embeds"))
+    ? PRESET_NAMES.filter((p) => p !== "sdxl" || text.outputs.includes("text_embeds"))
     : [];
   return {
     id,

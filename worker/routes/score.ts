@@ -4,7 +4,6 @@
  * origin (`b64`, or `url`, which the worker fetches itself and forwards).
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { clipScore, clipScoreAggregate } from "../../conditioning/scoring/clip-score.ts";
 import { cosineSimilarity } from "../../conditioning/scoring/normalize.ts";
@@ -13,6 +12,7 @@ import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { errorResponses, ScoreRequestSchema, ScoreResponseSchema } from "../http/schemas.ts";
 import { embedImageInputs, type ImageInput } from "../origin-client/embed-image-inputs.ts";
+import { modelTextEmbedder } from "./model-text-embedder.ts";
 
 const route = createRoute({
   method: "post",
@@ -43,14 +43,7 @@ export function registerScore(app: OpenAPIHono, deps: AppDeps): void {
     }
     const modelId = body.model ?? deps.defaultModel();
     const model = await deps.registry.get(modelId);
-    const [session, tokenizer] = await Promise.all([model.textSession(), model.tokenizer()]);
-    const embedder = createTextEmbedder({
-      session,
-      tokenizer,
-      tensorFactory: model.tensor,
-      manifest: model.manifest,
-      id: modelId,
-    });
+    const embedder = await modelTextEmbedder(model, deps);
     const imageEmbeds = await resolveImages(body.images, deps);
     const { embeddings } = await embedder.embed(body.prompts);
     const width = embeddings.shape[1];

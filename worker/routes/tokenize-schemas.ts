@@ -1,13 +1,9 @@
 /**
- * /v1/tokenize request and response: the shared schemas, with every weighting the
- * conditioner accepts (Compel too) and, for Compel blends / conjunctions, the `parts`.
+ * /v1/tokenize response: the shared schema with, for Compel blends / conjunctions, the
+ * `parts` (the request, `TokenizeRequestSchema`, takes every weighting the conditioner does).
  */
 import { z } from "@hono/zod-openapi";
-import { TokenizeRequestSchema, TokenizeResponseSchema, TokenSchema } from "../http/schemas.ts";
-
-export const TokenizeAnyRequestSchema = TokenizeRequestSchema.extend({
-  weighting: z.enum(["none", "a1111", "a1111-no-norm", "comfy", "compel"]).optional(),
-}).openapi("TokenizeRequest");
+import { TokenizeResponseSchema, TokenSchema } from "../http/schemas.ts";
 
 const MemberSchema = z.object({
   weight: z.number().openapi({ description: "Blend weight (1 outside blends)" }),

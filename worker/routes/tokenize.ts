@@ -6,11 +6,8 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { defaultPromptParsers } from "../../conditioning/conditioner/default-parsers.ts";
-import {
-  defaultSyntax,
-  type PromptStructure,
-  promptStructure,
-} from "../../conditioning/conditioner/fragments.ts";
+import { type PromptStructure, promptStructure } from "../../conditioning/conditioner/fragments.ts";
+import { defaultSyntax, REQUEST_DEFAULTS } from "../../conditioning/conditioner/request-schema.ts";
 import {
   buildTokenChunks,
   CHUNK_TOKENS,
@@ -19,16 +16,15 @@ import {
 import type { TokenizerLike } from "../../conditioning/conditioner/types.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
-import { errorResponses } from "../http/schemas.ts";
-import { DEFAULT_PARSERS } from "./conditioning.ts";
-import { TokenizeAnyRequestSchema, TokenizeAnyResponseSchema } from "./tokenize-schemas.ts";
+import { errorResponses, TokenizeRequestSchema } from "../http/schemas.ts";
+import { TokenizeAnyResponseSchema } from "./tokenize-schemas.ts";
 
 const route = createRoute({
   method: "post",
   path: "/v1/tokenize",
   summary: "Tokens, ids, offsets, weights and chunks of a prompt",
   request: {
-    body: { content: { "application/json": { schema: TokenizeAnyRequestSchema } }, required: true },
+    body: { content: { "application/json": { schema: TokenizeRequestSchema } }, required: true },
   },
   responses: {
     200: {
@@ -39,8 +35,8 @@ const route = createRoute({
   },
 });
 
-/** The conditioner's parsers (Compel included), with the routes' own A1111 / Comfy ones. */
-const PARSERS = { ...defaultPromptParsers(), ...DEFAULT_PARSERS };
+/** The conditioner's parsers (A1111, ComfyUI, Compel). */
+const PARSERS = defaultPromptParsers();
 
 export function registerTokenize(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
@@ -49,8 +45,8 @@ export function registerTokenize(app: OpenAPIHono, deps: AppDeps): void {
     const modelId = body.model ?? deps.defaultModel();
     const model = await deps.registry.get(modelId);
     const tokenizer = await model.tokenizer();
-    const weighting = body.weighting ?? "none";
-    const longPrompt = body.long_prompt ?? "truncate";
+    const weighting = body.weighting ?? REQUEST_DEFAULTS.weighting;
+    const longPrompt = body.long_prompt ?? REQUEST_DEFAULTS.long_prompt;
     const structure = promptStructure(body.prompt, defaultSyntax(weighting), PARSERS, longPrompt);
     const result = tokenizeStructure(structure, tokenizer, {
       mode: longPrompt,

@@ -12,7 +12,7 @@ import { pythonWithNumpy } from "../../helpers/python.ts";
 const io = () => createCliIo();
 
 /**
- * Independent reader (numpy only, Debian python3-numpy): parses our output file and the
+ * Independent reader (numpy only; python3 with numpy, see test/helpers/python.ts): parses our output file and the
  * fixture golden.safetensors by hand and prints max |ours - golden| for the given rows.
  */
 const COMPARE = `
@@ -66,6 +66,9 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup?.());
 
+/** `condition` on the tiny-openai bundle with the sd15 preset; the test adds the rest. */
+const sd15 = () => ["condition", "--model", dirs["tiny-openai"], "--preset", "sd15"];
+
 function compare(spec: unknown) {
   return JSON.parse(
     execFileSync(pythonWithNumpy(), [join(tmp, "compare.py"), JSON.stringify(spec)], {
@@ -79,19 +82,7 @@ describe("clip-edge condition", () => {
     const out = join(tmp, "sd15.safetensors");
     const t = io();
     const code = await main(
-      [
-        "condition",
-        "--model",
-        dirs["tiny-openai"],
-        "--preset",
-        "sd15",
-        "--prompt",
-        texts[0],
-        "--prompt",
-        texts[5],
-        "--out",
-        out,
-      ],
+      [...sd15(), "--prompt", texts[0], "--prompt", texts[5], "--out", out],
       t.io,
     );
     expect(t.err()).toContain("prompt_embeds [2, 77, 64]");
@@ -127,21 +118,7 @@ describe("clip-edge condition", () => {
     const out = join(tmp, "skip.safetensors");
     const t = io();
     const code = await main(
-      [
-        "condition",
-        "--model",
-        dirs["tiny-openai"],
-        "--preset",
-        "sd15",
-        "--prompt",
-        texts[1],
-        "--clip-skip",
-        "1",
-        "--dtype",
-        "float16",
-        "--out",
-        out,
-      ],
+      [...sd15(), "--prompt", texts[1], "--clip-skip", "1", "--dtype", "float16", "--out", out],
       t.io,
     );
     expect(code).toBe(0);
@@ -222,20 +199,7 @@ describe("clip-edge condition", () => {
 
   it(".npy output loads with np.load and matches the golden", async () => {
     const out = join(tmp, "pe.npy");
-    const code = await main(
-      [
-        "condition",
-        "--model",
-        dirs["tiny-openai"],
-        "--preset",
-        "sd15",
-        "--prompt",
-        texts[2],
-        "--out",
-        out,
-      ],
-      io().io,
-    );
+    const code = await main([...sd15(), "--prompt", texts[2], "--out", out], io().io);
     expect(code).toBe(0);
     const r = compare({
       kind: "npy",
@@ -259,11 +223,7 @@ describe("clip-edge condition", () => {
     const out = join(tmp, "chunk.json");
     const code = await main(
       [
-        "condition",
-        "--model",
-        dirs["tiny-openai"],
-        "--preset",
-        "sd15",
+        ...sd15(),
         "--prompt",
         "a cat BREAK a dog",
         "--weighting",
@@ -284,12 +244,7 @@ describe("clip-edge condition", () => {
 
   it("usage errors exit 2 with one line", async () => {
     const a = io();
-    expect(
-      await main(
-        ["condition", "--model", dirs["tiny-openai"], "--preset", "sd15", "--out", "x.safetensors"],
-        a.io,
-      ),
-    ).toBe(2);
+    expect(await main([...sd15(), "--out", "x.safetensors"], a.io)).toBe(2);
     expect(a.err()).toContain("--prompt");
     const b = io();
     expect(
@@ -329,23 +284,30 @@ describe("clip-edge condition", () => {
     const d = io();
     expect(
       await main(
-        [
-          "condition",
-          "--model",
-          dirs["tiny-openai"],
-          "--preset",
-          "sd15",
-          "--prompt",
-          "x",
-          "--clip-skip",
-          "7",
-          "--out",
-          join(tmp, "e.safetensors"),
-        ],
+        [...sd15(), "--prompt", "x", "--clip-skip", "7", "--out", join(tmp, "e.safetensors")],
         d.io,
       ),
     ).toBe(1);
     expect(d.err()).toContain("K=3");
     expect(d.err().trim().split("\n")).toHaveLength(1);
+  });
+
+  it("builds its request through the worker's schema: same caps, same messages", async () => {
+    const out = join(tmp, "never.safetensors");
+    for (const [flag, value, message] of [
+      ["--num-images", "17", "num_images_per_prompt: must be an integer in 1..16"],
+      ["--dtype", "int8", "dtype:"],
+      ["--weighting", "strong", "weighting:"],
+      ["--a1111-clip-skip", "0", "a1111_clip_skip: must be an integer >= 1"],
+    ]) {
+      const t = io();
+      expect(await main([...sd15(), "--prompt", "x", flag, value, "--out", out], t.io)).toBe(2);
+      expect(t.err()).toContain(message);
+      expect(t.err().trim().split("\n")).toHaveLength(1);
+    }
+    const both = io();
+    const args = ["--clip-skip", "1", "--a1111-clip-skip", "3", "--out", out];
+    expect(await main([...sd15(), "--prompt", "x", ...args], both.io)).toBe(2);
+    expect(both.err()).toContain("disagree");
   });
 });

@@ -1,6 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { OpenedEncoder } from "../../../cli/commands/condition.ts";
+import {
+  type Conditioner,
+  createConditioner,
+} from "../../../conditioning/conditioner/conditioner.ts";
 import { prepareBundle } from "../../../node/prepare/prepare-bundle.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 
@@ -24,4 +29,13 @@ export async function prepareFixtureBundles(
     });
   }
   return { dirs, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A conditioner over opened bundles, in the preset's encoder order. */
+export function bundleConditioner(preset: string, ...opened: OpenedEncoder[]): Conditioner {
+  return createConditioner({
+    preset,
+    encoders: opened.map((o) => o.binding),
+    tensorFactory: opened[0].session.tensor,
+  });
 }

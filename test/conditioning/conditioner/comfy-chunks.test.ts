@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildComfyChunks } from "../../../conditioning/conditioner/comfy-chunks.ts";
 import { EOT_ID, SOT_ID } from "../../../conditioning/conditioner/token-chunks.ts";
 import { ids77, sd15 } from "./conditioner-setup.ts";
-import { fixtureTokenizer } from "./helpers.ts";
+import { encodeRequest, fixtureTokenizer } from "./helpers.ts";
 
 const tok = fixtureTokenizer();
 const words = (n: number, word = "cat") => Array.from({ length: n }, () => word).join(" ");
@@ -54,14 +54,14 @@ describe("ComfyUI chunking", () => {
 
   it("the conditioner uses it for comfy syntax in chunk mode", async () => {
     const { conditioner } = sd15();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: `${words(74)} photosynthesis`,
       weighting: "comfy",
       long_prompt: "chunk",
     });
     expect(r.tensors.prompt_embeds.shape).toEqual([1, 154, 8]);
     expect(r.metadata.prompts[0].chunks).toBe(2);
-    const a = await conditioner.encode({
+    const a = await encodeRequest(conditioner, {
       prompt: `${words(74)} photosynthesis`,
       weighting: "a1111",
       long_prompt: "chunk",

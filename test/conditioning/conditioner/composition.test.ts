@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenedEncoder, openTextEncoder } from "../../../cli/commands/condition.ts";
-import {
-  type Conditioner,
-  createConditioner,
-} from "../../../conditioning/conditioner/conditioner.ts";
+import type { Conditioner } from "../../../conditioning/conditioner/conditioner.ts";
 import {
   conditioningMetadataStrings,
   withConditioningTensors,
 } from "../../../conditioning/conditioner/metadata.ts";
-import type { ConditioningRequest } from "../../../conditioning/conditioner/types.ts";
+import type { ConditioningRequest } from "../../../conditioning/conditioner/request-schema.ts";
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { serializeTensors } from "../../../conditioning/formats/serialize-tensors.ts";
-import { prepareFixtureBundles } from "./bundles.ts";
+import { bundleConditioner, prepareFixtureBundles } from "./bundles.ts";
 import { sd15 as fakeSd15, sdxl as fakeSdxl } from "./conditioner-setup.ts";
+import { encodeRequest } from "./helpers.ts";
 
 let openai: OpenedEncoder;
 let gelu: OpenedEncoder;
@@ -25,16 +23,8 @@ beforeAll(async () => {
   cleanup = prepared.cleanup;
   openai = await openTextEncoder(prepared.dirs["tiny-openai"]);
   gelu = await openTextEncoder(prepared.dirs["tiny-gelu"]);
-  sd15 = createConditioner({
-    preset: "sd15",
-    encoders: [openai.binding],
-    tensorFactory: openai.session.tensor,
-  });
-  sdxl = createConditioner({
-    preset: "sdxl",
-    encoders: [openai.binding, gelu.binding],
-    tensorFactory: openai.session.tensor,
-  });
+  sd15 = bundleConditioner("sd15", openai);
+  sdxl = bundleConditioner("sdxl", openai, gelu);
 });
 
 afterAll(async () => {
@@ -45,13 +35,13 @@ afterAll(async () => {
 /** A direct encoding of one text with the same settings (no composition). */
 async function direct(c: Conditioner, prompt: string, extra: ConditioningRequest = {}) {
   const { composition: _c, steps: _s, ...rest } = extra;
-  return (await c.encode({ ...rest, prompt })).tensors;
+  return (await encodeRequest(c, { ...rest, prompt })).tensors;
 }
 
 describe("A1111 composition: AND parts and schedules as conditionings (tiny-openai fp32)", () => {
   it("'a cat AND a dog:0.5' gives two conditionings equal to encoding 'a cat' and 'a dog' (weights 1, 0.5)", async () => {
     const request: ConditioningRequest = { weighting: "a1111", composition: "a1111" };
-    const r = await sd15.encode({ ...request, prompt: "a cat AND a dog:0.5" });
+    const r = await encodeRequest(sd15, { ...request, prompt: "a cat AND a dog:0.5" });
     const conds = r.conditionings!;
     expect(conds.map(({ prompt_embeds: _, ...c }) => c)).toEqual([
       { prompt_index: 0, part: 0, text: "a cat", weight: 1, steps: { start: 1, end: 20 } },
@@ -64,7 +54,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
     expect(conds[1].prompt_embeds!.data).toEqual(dog.prompt_embeds.data);
     expect(conds[0].prompt_embeds!.data).not.toEqual(conds[1].prompt_embeds!.data);
     // The existing tensors are unchanged by the opt-in.
-    const plain = await sd15.encode({ prompt: "a cat AND a dog:0.5", weighting: "a1111" });
+    const plain = await encodeRequest(sd15, { prompt: "a cat AND a dog:0.5", weighting: "a1111" });
     expect(plain.conditionings).toBeUndefined();
     expect(r.tensors.prompt_embeds.data).toEqual(plain.tensors.prompt_embeds.data);
     expect(r.tensors.negative_prompt_embeds.data).toEqual(
@@ -74,7 +64,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
   });
 
   it("'a [cat:dog:10] photo' with steps 20 gives steps 1-10 'a cat photo' and 11-20 'a dog photo'", async () => {
-    const r = await sd15.encode({
+    const r = await encodeRequest(sd15, {
       prompt: "a [cat:dog:10] photo",
       syntax: "a1111",
       composition: "a1111",
@@ -90,7 +80,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
     expect(conds[0].prompt_embeds!.data).toEqual(cat.prompt_embeds.data);
     expect(conds[1].prompt_embeds!.data).toEqual(dog.prompt_embeds.data);
     // Fractions resolve against steps: 0.25 of 8 = step 2.
-    const frac = await sd15.encode({
+    const frac = await encodeRequest(sd15, {
       prompt: "a [cat:dog:0.25] photo",
       syntax: "a1111",
       composition: "a1111",
@@ -110,7 +100,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
       steps: 3,
       num_images_per_prompt: 2,
     };
-    const r = await sd15.encode(request);
+    const r = await encodeRequest(sd15, request);
     const conds = r.conditionings!;
     expect(conds.map((c) => [c.prompt_index, c.part, c.text, c.weight, c.steps])).toEqual([
       [0, 0, "(red:1.3) fox", 1, { start: 1, end: 1 }],
@@ -138,7 +128,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
       composition: "a1111",
       steps: 10,
     };
-    const r = await sd15.encode(request);
+    const r = await encodeRequest(sd15, request);
     const neg = r.negative_conditionings!;
     expect(neg.map((c) => [c.prompt_index, c.part, c.text, c.weight, c.steps])).toEqual([
       [0, 0, "blurry AND ugly", 1, { start: 1, end: 5 }],
@@ -147,13 +137,16 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
     const ref = await direct(sd15, "sharp AND ugly", { syntax: "a1111" });
     expect(neg[1].prompt_embeds!.data).toEqual(ref.prompt_embeds.data);
     expect(r.metadata.negativeConditionings).toHaveLength(2);
-    const noGuidance = await sd15.encode({ ...request, do_classifier_free_guidance: false });
+    const noGuidance = await encodeRequest(sd15, {
+      ...request,
+      do_classifier_free_guidance: false,
+    });
     expect(noGuidance.negative_conditionings).toBeUndefined();
     expect(noGuidance.conditionings).toHaveLength(1);
   });
 
   it("sdxl: each conditioning has prompt_embeds [77, 160] and pooled_prompt_embeds equal to a direct encoding", async () => {
-    const r = await sdxl.encode({
+    const r = await encodeRequest(sdxl, {
       prompt: "a [cat:dog:5] AND sky:1.5",
       weighting: "a1111",
       composition: "a1111",
@@ -177,12 +170,8 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
   });
 
   it("flux (pooled only): conditionings carry pooled_prompt_embeds equal to a direct encoding", async () => {
-    const flux = createConditioner({
-      preset: "flux",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
-    const r = await flux.encode({
+    const flux = bundleConditioner("flux", openai);
+    const r = await encodeRequest(flux, {
       prompt: "a [cat|dog]",
       syntax: "a1111",
       composition: "a1111",
@@ -199,7 +188,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
 
   it("chunk mode: conditionings share the request's chunk count (empty-prompt chunks appended)", async () => {
     const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
-    const r = await sd15.encode({
+    const r = await encodeRequest(sd15, {
       prompt: `${long} AND a cat`,
       weighting: "a1111",
       long_prompt: "chunk",
@@ -214,7 +203,7 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
   });
 
   it("safetensors: conditionings as prompt_embeds.cond<i> with their ranges in the metadata", async () => {
-    const r = await sd15.encode({
+    const r = await encodeRequest(sd15, {
       prompt: "a [cat:dog:10] photo",
       syntax: "a1111",
       composition: "a1111",
@@ -245,45 +234,53 @@ describe("A1111 composition: AND parts and schedules as conditionings (tiny-open
 describe("A1111 composition: request rules", () => {
   it("needs the A1111 syntax; steps needs composition; no prompt_2; a limit on conditionings", async () => {
     const { conditioner } = fakeSd15();
-    await expect(conditioner.encode({ prompt: "a AND b", composition: "a1111" })).rejects.toThrow(
-      /A1111 syntax/,
-    );
     await expect(
-      conditioner.encode({ prompt: "a AND b", weighting: "comfy", composition: "a1111" }),
+      encodeRequest(conditioner, { prompt: "a AND b", composition: "a1111" }),
     ).rejects.toThrow(/A1111 syntax/);
-    await expect(conditioner.encode({ prompt: "a", syntax: "a1111", steps: 10 })).rejects.toThrow(
-      /composition/,
-    );
     await expect(
-      conditioner.encode({ prompt: "a", syntax: "a1111", composition: "a1111", steps: 0 }),
+      encodeRequest(conditioner, { prompt: "a AND b", weighting: "comfy", composition: "a1111" }),
+    ).rejects.toThrow(/A1111 syntax/);
+    await expect(
+      encodeRequest(conditioner, { prompt: "a", syntax: "a1111", steps: 10 }),
+    ).rejects.toThrow(/composition/);
+    await expect(
+      encodeRequest(conditioner, { prompt: "a", syntax: "a1111", composition: "a1111", steps: 0 }),
     ).rejects.toThrow(/steps/);
     await expect(
-      conditioner.encode({ prompt: "a", syntax: "a1111", composition: "a1111", steps: 2.5 }),
+      encodeRequest(conditioner, {
+        prompt: "a",
+        syntax: "a1111",
+        composition: "a1111",
+        steps: 2.5,
+      }),
     ).rejects.toThrow(/steps/);
     await expect(
-      conditioner.encode({
+      encodeRequest(conditioner, {
         prompt: "a",
         syntax: "a1111",
         composition: "zzz" as "a1111",
       }),
     ).rejects.toMatchObject({ code: "invalid_request" });
     await expect(
-      fakeSdxl().conditioner.encode({
+      encodeRequest(fakeSdxl().conditioner, {
         prompt: "a AND b",
         prompt_2: "c",
         syntax: "a1111",
         composition: "a1111",
       }),
     ).rejects.toThrow(/prompt_2/);
-    const many = await conditioner
-      .encode({ prompt: "[a|b]", syntax: "a1111", composition: "a1111", steps: 300 })
-      .catch((e) => e);
+    const many = await encodeRequest(conditioner, {
+      prompt: "[a|b]",
+      syntax: "a1111",
+      composition: "a1111",
+      steps: 300,
+    }).catch((e) => e);
     expect(many).toMatchObject({ code: "too_large" });
   });
 
   it("without AND or schedules: one conditioning (weight 1, all steps) equal to the prompt tensor", async () => {
     const { conditioner } = fakeSd15();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: "a (cat:1.2)",
       weighting: "a1111",
       composition: "a1111",

@@ -3,6 +3,7 @@ import { createConditioner } from "../../../conditioning/conditioner/conditioner
 import { buildTokenChunks } from "../../../conditioning/conditioner/token-chunks.ts";
 import { ids77, sd15, sdxl, tokenizer } from "./conditioner-setup.ts";
 import { createFakeTextSession, fakeRun, tensorFactory } from "./fake-text-session.ts";
+import { encodeRequest } from "./helpers.ts";
 
 describe("conditioner: default parsers", () => {
   it("compel syntax through the real parser: word- masks the word, word+ lerps up", async () => {
@@ -12,21 +13,21 @@ describe("conditioner: default parsers", () => {
       encoders: [{ id: "t", session, tokenizer }],
       tensorFactory,
     });
-    const r = await c.encode({ prompt: "a cat++ with a hat-", weighting: "compel" });
+    const r = await encodeRequest(c, { prompt: "a cat++ with a hat-", weighting: "compel" });
     // compel: fragments a (1.0), cat (1.21), with a (1.0), hat (0.9)
     const sent = session.calls[0];
     expect(sent.mask).toBeDefined();
     const masked = sent.mask!.filter((m) => m === 0n).length;
     expect(masked).toBe(tokenizer.encode("hat").length);
-    const plain = await c.encode({ prompt: "a cat with a hat", weighting: "compel" });
+    const plain = await encodeRequest(c, { prompt: "a cat with a hat", weighting: "compel" });
     expect(r.tensors.prompt_embeds.data).not.toEqual(plain.tensors.prompt_embeds.data);
-    const none = await c.encode({ prompt: "a cat with a hat" });
+    const none = await encodeRequest(c, { prompt: "a cat with a hat" });
     expect(plain.tensors.prompt_embeds.data).toEqual(none.tensors.prompt_embeds.data);
   });
 
   it("compel .blend() is the normalised weighted sum of the members' encodings", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: '("a cat", "a dog").blend(0.7, 0.3)',
       weighting: "compel",
       do_classifier_free_guidance: false,
@@ -41,7 +42,7 @@ describe("conditioner: default parsers", () => {
 
   it("compel .and() concatenates along tokens, lerping weighted parts from the empty prompt", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: '("a cat", "a dog").and(1, 0.5)',
       weighting: "compel",
     });
@@ -62,7 +63,7 @@ describe("conditioner: default parsers", () => {
 
   it("compel .swap() encodes the original prompt; A1111 parse failures are clear errors", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: "a cat.swap(dog)", weighting: "compel" });
+    const r = await encodeRequest(conditioner, { prompt: "a cat.swap(dog)", weighting: "compel" });
     expect(r.tensors.prompt_embeds.data).toEqual(
       await fakeRun(
         session,
@@ -78,10 +79,10 @@ describe("conditioner: default parsers", () => {
       ),
     );
     await expect(
-      conditioner.encode({ prompt: "(word:1.2.3)", weighting: "a1111" }),
+      encodeRequest(conditioner, { prompt: "(word:1.2.3)", weighting: "a1111" }),
     ).rejects.toThrow(/ValueError/);
     await expect(
-      conditioner.encode({ prompt: '("a", "b").blend(1)', weighting: "compel" }),
+      encodeRequest(conditioner, { prompt: '("a", "b").blend(1)', weighting: "compel" }),
     ).rejects.toThrow(/ParsingException|blend/);
   });
 });
@@ -89,7 +90,7 @@ describe("conditioner: default parsers", () => {
 describe("conditioner: sdxl prompt_2", () => {
   it("encoder 2 reads prompt_2 / negative_prompt_2 (defaulting to prompt / negative_prompt)", async () => {
     const { s1, s2, conditioner } = sdxl();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: "a red car",
       prompt_2: "oil painting",
       negative_prompt: "blurry",
@@ -115,10 +116,10 @@ describe("conditioner: sdxl prompt_2", () => {
       await fakeRun(s1, ids77("blurry", 49407), "hidden_states_2"),
     );
     // Without negative_prompt, force_zeros applies even when negative_prompt_2 is given (diffusers).
-    const z = await conditioner.encode({ prompt: "a", negative_prompt_2: "x" });
+    const z = await encodeRequest(conditioner, { prompt: "a", negative_prompt_2: "x" });
     expect(z.tensors.negative_prompt_embeds.data.every((v) => v === 0)).toBe(true);
     // An empty prompt_2 falls back to prompt (diffusers: prompt_2 or prompt).
-    const same = await conditioner.encode({ prompt: "a red car", prompt_2: "" });
+    const same = await encodeRequest(conditioner, { prompt: "a red car", prompt_2: "" });
     expect(right(same.tensors.prompt_embeds.data)).toEqual(
       await fakeRun(s2, ids77("a red car", 0), "hidden_states_2"),
     );
@@ -126,15 +127,23 @@ describe("conditioner: sdxl prompt_2", () => {
 
   it("prompt_2 on a one-encoder preset, or with the wrong batch size, is an error", async () => {
     const { conditioner } = sd15();
-    await expect(conditioner.encode({ prompt: "a", prompt_2: "b" })).rejects.toThrow(/two-encoder/);
+    await expect(encodeRequest(conditioner, { prompt: "a", prompt_2: "b" })).rejects.toThrow(
+      /two-encoder/,
+    );
     const { conditioner: xl } = sdxl();
-    await expect(xl.encode({ prompts: ["a", "b"], prompt_2: ["c"] })).rejects.toThrow(/prompt_2/);
+    await expect(encodeRequest(xl, { prompts: ["a", "b"], prompt_2: ["c"] })).rejects.toThrow(
+      /prompt_2/,
+    );
   });
 
   it("chunk mode pads each encoder to the longest of prompt and prompt_2", async () => {
     const { conditioner } = sdxl();
     const long = Array.from({ length: 100 }, () => "cat").join(" ");
-    const r = await conditioner.encode({ prompt: "short", prompt_2: long, long_prompt: "chunk" });
+    const r = await encodeRequest(conditioner, {
+      prompt: "short",
+      prompt_2: long,
+      long_prompt: "chunk",
+    });
     expect(r.tensors.prompt_embeds.shape).toEqual([1, 154, 10]);
     expect(r.tensors.negative_prompt_embeds.shape).toEqual([1, 154, 10]);
   });

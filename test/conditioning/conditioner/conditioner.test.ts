@@ -9,11 +9,12 @@ import {
 } from "../../../conditioning/conditioner/weighting.ts";
 import { ids77, sd15, sdxl, tokenizer } from "./conditioner-setup.ts";
 import { createFakeTextSession, fakeRun, tensorFactory } from "./fake-text-session.ts";
+import { encodeRequest } from "./helpers.ts";
 
 describe("conditioner: presets", () => {
   it("sd15: prompt_embeds = last_hidden_state, negative = encoding of '', only needed outputs fetched", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: "a photo of a cat" });
+    const r = await encodeRequest(conditioner, { prompt: "a photo of a cat" });
     expect(r.tensors.prompt_embeds.shape).toEqual([1, 77, 8]);
     expect(r.tensors.prompt_embeds.data).toEqual(
       await fakeRun(session, ids77("a photo of a cat", 49407), "last_hidden_state"),
@@ -31,8 +32,8 @@ describe("conditioner: presets", () => {
 
   it("sd15 clip_skip k reads hidden_states_ln_{k+1}; A1111 spelling is k+1; negatives ignore it by default", async () => {
     const { session, conditioner } = sd15();
-    const a = await conditioner.encode({ prompt: "cat", clip_skip: 1 });
-    const b = await conditioner.encode({ prompt: "cat", a1111_clip_skip: 2 });
+    const a = await encodeRequest(conditioner, { prompt: "cat", clip_skip: 1 });
+    const b = await encodeRequest(conditioner, { prompt: "cat", a1111_clip_skip: 2 });
     expect(a.tensors.prompt_embeds.data).toEqual(
       await fakeRun(session, ids77("cat", 49407), "hidden_states_ln_2"),
     );
@@ -40,26 +41,34 @@ describe("conditioner: presets", () => {
     expect(a.tensors.negative_prompt_embeds.data).toEqual(
       await fakeRun(session, ids77("", 49407), "last_hidden_state"),
     );
-    const c = await conditioner.encode({ prompt: "cat", clip_skip: 1, clip_skip_negative: true });
+    const c = await encodeRequest(conditioner, {
+      prompt: "cat",
+      clip_skip: 1,
+      clip_skip_negative: true,
+    });
     expect(c.tensors.negative_prompt_embeds.data).toEqual(
       await fakeRun(session, ids77("", 49407), "hidden_states_ln_2"),
     );
-    const none = await conditioner.encode({ prompt: "cat", a1111_clip_skip: 1 });
+    const none = await encodeRequest(conditioner, { prompt: "cat", a1111_clip_skip: 1 });
     expect(none.metadata.clipSkip).toBe(0);
   });
 
   it("clip skip beyond the exported hidden states is an error naming K", async () => {
     const { conditioner } = sd15({ exported: 3 });
-    await expect(conditioner.encode({ prompt: "cat", clip_skip: 3 })).rejects.toThrow(/K=3/);
+    await expect(encodeRequest(conditioner, { prompt: "cat", clip_skip: 3 })).rejects.toThrow(
+      /K=3/,
+    );
     await expect(
-      conditioner.encode({ prompt: "cat", clip_skip: 1, a1111_clip_skip: 3 }),
+      encodeRequest(conditioner, { prompt: "cat", clip_skip: 1, a1111_clip_skip: 3 }),
     ).rejects.toThrow(/disagree/);
-    await expect(conditioner.encode({ prompt: "cat", clip_skip: -1 })).rejects.toThrow(/clip_skip/);
+    await expect(encodeRequest(conditioner, { prompt: "cat", clip_skip: -1 })).rejects.toThrow(
+      /clip_skip/,
+    );
   });
 
   it("sdxl: concat of both hidden_states[-2] (no final LN), pooled = encoder 2 text_embeds, zeros for no negative", async () => {
     const { s1, s2, conditioner } = sdxl();
-    const r = await conditioner.encode({ prompt: "a red car" });
+    const r = await encodeRequest(conditioner, { prompt: "a red car" });
     expect(r.tensors.prompt_embeds.shape).toEqual([1, 77, 10]);
     const h1 = await fakeRun(s1, ids77("a red car", 49407), "hidden_states_2");
     const h2 = await fakeRun(s2, ids77("a red car", 0), "hidden_states_2");
@@ -79,12 +88,12 @@ describe("conditioner: presets", () => {
     expect(r.tensors.negative_pooled_prompt_embeds.data.every((v) => v === 0)).toBe(true);
     expect(r.tensors.negative_pooled_prompt_embeds.shape).toEqual([1, 5]);
     // An explicit "" is encoded, not zeroed.
-    const e = await conditioner.encode({ prompt: "a red car", negative_prompt: "" });
+    const e = await encodeRequest(conditioner, { prompt: "a red car", negative_prompt: "" });
     expect(e.tensors.negative_pooled_prompt_embeds.data).toEqual(
       await fakeRun(s2, ids77("", 0), "text_embeds"),
     );
     // clip_skip 1 -> hidden_states[-3].
-    const k = await conditioner.encode({ prompt: "a red car", clip_skip: 1 });
+    const k = await encodeRequest(conditioner, { prompt: "a red car", clip_skip: 1 });
     const h1k = await fakeRun(s1, ids77("a red car", 49407), "hidden_states_3");
     expect(k.tensors.prompt_embeds.data.subarray(0, 4)).toEqual(h1k.subarray(0, 4));
   });
@@ -96,7 +105,7 @@ describe("conditioner: presets", () => {
       encoders: [{ id: "l", session, tokenizer }],
       tensorFactory,
     });
-    const r = await c.encode({ prompt: "a cat" });
+    const r = await encodeRequest(c, { prompt: "a cat" });
     expect(Object.keys(r.tensors)).toEqual(["pooled_prompt_embeds"]);
     expect(r.tensors.pooled_prompt_embeds.data).toEqual(
       await fakeRun(session, ids77("a cat", 49407), "pooled"),
@@ -104,7 +113,7 @@ describe("conditioner: presets", () => {
     expect(session.calls[0].fetches).toEqual(["pooled"]);
     // Pooled only: the run stops at the EOT ("a cat" = SOT + 2 tokens + EOT).
     expect(session.calls[0].dims).toEqual([2, 4]);
-    const n = await c.encode({ prompt: "a cat", negative_prompt: "dog" });
+    const n = await encodeRequest(c, { prompt: "a cat", negative_prompt: "dog" });
     expect(Object.keys(n.tensors).sort()).toEqual([
       "negative_pooled_prompt_embeds",
       "pooled_prompt_embeds",
@@ -113,7 +122,7 @@ describe("conditioner: presets", () => {
 
   it("batches and num_images_per_prompt repeat rows per prompt (a, a, b, b)", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompts: ["a cat", "a dog"],
       negative_prompt: ["x", "y"],
       num_images_per_prompt: 2,
@@ -131,14 +140,14 @@ describe("conditioner: presets", () => {
       await fakeRun(session, ids77("y", 49407), "last_hidden_state"),
     );
     await expect(
-      conditioner.encode({ prompts: ["a"], negative_prompt: ["x", "y"] }),
+      encodeRequest(conditioner, { prompts: ["a"], negative_prompt: ["x", "y"] }),
     ).rejects.toThrow(/2 entries for 1/);
-    await expect(conditioner.encode({ prompts: [] })).rejects.toThrow(/non-empty/);
+    await expect(encodeRequest(conditioner, { prompts: [] })).rejects.toThrow(/non-empty/);
   });
 
   it("do_classifier_free_guidance false gives no negative tensors", async () => {
     const { conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: "a", do_classifier_free_guidance: false });
+    const r = await encodeRequest(conditioner, { prompt: "a", do_classifier_free_guidance: false });
     expect(Object.keys(r.tensors)).toEqual(["prompt_embeds"]);
   });
 });
@@ -155,17 +164,19 @@ describe("conditioner: long prompts", () => {
       maxChunks: 2,
     });
     const huge = Array.from({ length: 160 }, () => "cat").join(" ");
-    await expect(c.encode({ prompt: huge, long_prompt: "chunk" })).rejects.toMatchObject({
+    await expect(encodeRequest(c, { prompt: huge, long_prompt: "chunk" })).rejects.toMatchObject({
       code: "too_large",
     });
     expect(session.calls).toHaveLength(0);
     // Truncation is unaffected by the limit.
-    expect((await c.encode({ prompt: huge })).tensors.prompt_embeds.shape).toEqual([1, 77, 8]);
+    expect((await encodeRequest(c, { prompt: huge })).tensors.prompt_embeds.shape).toEqual([
+      1, 77, 8,
+    ]);
   });
 
   it("truncate (default) reports dropped tokens", async () => {
     const { conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: long });
+    const r = await encodeRequest(conditioner, { prompt: long });
     expect(r.tensors.prompt_embeds.shape).toEqual([1, 77, 8]);
     expect(r.metadata.prompts[0]).toMatchObject({
       tokenCount: 100,
@@ -177,7 +188,7 @@ describe("conditioner: long prompts", () => {
 
   it("chunk: 77 x n, chunks encoded separately, negative padded with empty chunks, pooled from chunk 1", async () => {
     const { s1, s2, conditioner } = sdxl();
-    const r = await conditioner.encode({
+    const r = await encodeRequest(conditioner, {
       prompt: long,
       negative_prompt: "blurry",
       long_prompt: "chunk",
@@ -215,16 +226,16 @@ describe("conditioner: long prompts", () => {
 describe("conditioner: weighting end to end", () => {
   it("all weights 1 are bit-identical to unweighted encoding, for every weighting", async () => {
     const { conditioner } = sd15();
-    const plain = await conditioner.encode({ prompt: "a cat on a mat" });
+    const plain = await encodeRequest(conditioner, { prompt: "a cat on a mat" });
     for (const weighting of ["a1111", "a1111-no-norm", "comfy"] as const) {
-      const w = await conditioner.encode({ prompt: "a (cat:1.0) on a mat", weighting });
+      const w = await encodeRequest(conditioner, { prompt: "a (cat:1.0) on a mat", weighting });
       expect(w.tensors.prompt_embeds.data).toEqual(plain.tensors.prompt_embeds.data);
     }
   });
 
   it("a1111 through the pipeline equals the formula on the raw encoding", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: "a (cat:1.5) [dog]", weighting: "a1111" });
+    const r = await encodeRequest(conditioner, { prompt: "a (cat:1.5) [dog]", weighting: "a1111" });
     const chunk = buildTokenChunks(
       [
         { text: "a ", weight: 1 },
@@ -241,7 +252,7 @@ describe("conditioner: weighting end to end", () => {
 
   it("comfy through the pipeline equals z_empty + (z - z_empty) * w", async () => {
     const { session, conditioner } = sd15();
-    const r = await conditioner.encode({ prompt: "a (cat:1.3) dog", weighting: "comfy" });
+    const r = await encodeRequest(conditioner, { prompt: "a (cat:1.3) dog", weighting: "comfy" });
     const chunk = buildTokenChunks(
       [
         { text: "a ", weight: 1 },
@@ -275,7 +286,7 @@ describe("conditioner: weighting end to end", () => {
         }),
       },
     });
-    const r = await c.encode({ prompt: "(a cat)1.2 (with a hat)0.5", weighting: "compel" });
+    const r = await encodeRequest(c, { prompt: "(a cat)1.2 (with a hat)0.5", weighting: "compel" });
     const chunk = buildTokenChunks(
       parsed.map(([text, weight]) => ({ text: text as string, weight: weight as number })),
       tokenizer,
@@ -302,14 +313,16 @@ describe("conditioner: weighting end to end", () => {
       tensorFactory,
       parsers: { compel: () => [["a", 0.5]] },
     });
-    await expect(c.encode({ prompt: "a-", weighting: "compel" })).rejects.toThrow(/attention_mask/);
+    await expect(encodeRequest(c, { prompt: "a-", weighting: "compel" })).rejects.toThrow(
+      /attention_mask/,
+    );
   });
 
   it("non-finite weights are rejected (comfy inf)", async () => {
     const { session, conditioner } = sd15();
-    await expect(conditioner.encode({ prompt: "(cat:inf)", weighting: "comfy" })).rejects.toThrow(
-      /non-finite/,
-    );
+    await expect(
+      encodeRequest(conditioner, { prompt: "(cat:inf)", weighting: "comfy" }),
+    ).rejects.toThrow(/non-finite/);
     expect(session.calls).toHaveLength(0);
   });
 });

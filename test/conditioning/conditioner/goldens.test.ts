@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenedEncoder, openTextEncoder } from "../../../cli/commands/condition.ts";
-import { createConditioner } from "../../../conditioning/conditioner/conditioner.ts";
 import { createTextEmbedder } from "../../../conditioning/conditioner/text-embedder.ts";
 import { buildTokenChunks, emptyChunk } from "../../../conditioning/conditioner/token-chunks.ts";
 import {
@@ -12,7 +11,8 @@ import {
 } from "../../../conditioning/conditioner/weighting.ts";
 import { parseSafetensors, tensorToFloat32 } from "../../../conditioning/formats/safetensors.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
-import { prepareFixtureBundles } from "./bundles.ts";
+import { bundleConditioner, prepareFixtureBundles } from "./bundles.ts";
+import { encodeRequest } from "./helpers.ts";
 
 function golden(model: string) {
   const json = JSON.parse(readFileSync(fixturePath("models", model, "golden.json"), "utf8")) as {
@@ -56,12 +56,8 @@ afterAll(async () => {
 describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", () => {
   it("sd15 prompt_embeds = last_hidden_state_pad49407 for all 30 prompts (truncated ones included)", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
-    const r = await c.encode({ prompts: g.prompts });
+    const c = bundleConditioner("sd15", openai);
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 64]);
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("last_hidden_state_pad49407")),
@@ -83,31 +79,23 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
 
   it("sd15 clip_skip=1 (A1111 clip skip 2) = penultimate_post_ln_pad49407", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
-    const r = await c.encode({ prompts: g.prompts, clip_skip: 1 });
+    const c = bundleConditioner("sd15", openai);
+    const r = await encodeRequest(c, { prompts: g.prompts, clip_skip: 1 });
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("penultimate_post_ln_pad49407")),
     ).toBeLessThan(TOL);
-    const a = await c.encode({ prompts: g.prompts.slice(0, 3), a1111_clip_skip: 2 });
+    const a = await encodeRequest(c, { prompts: g.prompts.slice(0, 3), a1111_clip_skip: 2 });
     expect(a.tensors.prompt_embeds.data).toEqual(
       r.tensors.prompt_embeds.data.subarray(0, 3 * 77 * 64),
     );
     // Beyond the exported K=3: diffusers clip_skip 2 -> hidden_states[-3] exists; 3 does not.
-    await expect(c.encode({ prompt: "x", clip_skip: 3 })).rejects.toThrow(/K=3/);
+    await expect(encodeRequest(c, { prompt: "x", clip_skip: 3 })).rejects.toThrow(/K=3/);
   });
 
   it("sd2 preset (tiny-gelu, pad 0) = last_hidden_state_pad0", async () => {
     const g = golden("tiny-gelu");
-    const c = createConditioner({
-      preset: "sd2",
-      encoders: [gelu.binding],
-      tensorFactory: gelu.session.tensor,
-    });
-    const r = await c.encode({ prompts: g.prompts });
+    const c = bundleConditioner("sd2", gelu);
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 96]);
     expect(
       maxAbsDiff(r.tensors.prompt_embeds.data, g.tensor("last_hidden_state_pad0")),
@@ -118,12 +106,8 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
     const g1 = golden("tiny-openai");
     const g2 = golden("tiny-gelu");
     expect(g2.prompts).toEqual(g1.prompts);
-    const c = createConditioner({
-      preset: "sdxl",
-      encoders: [openai.binding, gelu.binding],
-      tensorFactory: openai.session.tensor,
-    });
-    const r = await c.encode({ prompts: g1.prompts });
+    const c = bundleConditioner("sdxl", openai, gelu);
+    const r = await encodeRequest(c, { prompts: g1.prompts });
     expect(r.tensors.prompt_embeds.shape).toEqual([30, 77, 160]);
     const pe = r.tensors.prompt_embeds.data;
     const left = new Float32Array(30 * 77 * 64);
@@ -146,12 +130,8 @@ describe("presets against the fixture goldens (fp32 bundles, onnxruntime-web)", 
 
   it("flux pooled = tiny-openai pooled", async () => {
     const g = golden("tiny-openai");
-    const c = createConditioner({
-      preset: "flux",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
-    const r = await c.encode({ prompts: g.prompts });
+    const c = bundleConditioner("flux", openai);
+    const r = await encodeRequest(c, { prompts: g.prompts });
     expect(r.tensors.pooled_prompt_embeds.shape).toEqual([30, 64]);
     expect(maxAbsDiff(r.tensors.pooled_prompt_embeds.data, g.tensor("pooled"))).toBeLessThan(TOL);
   });
@@ -196,11 +176,7 @@ describe("weighting on the real graph", () => {
   };
 
   it("a1111 and comfy equal their formulas on the graph's own outputs; weight 1 is bit-identical", async () => {
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [openai.binding],
-      tensorFactory: openai.session.tensor,
-    });
+    const c = bundleConditioner("sd15", openai);
     const prompt = "a ((red)) car [in the rain]";
     const parsed = [
       { text: "a ", weight: 1 },
@@ -214,7 +190,11 @@ describe("weighting on the real graph", () => {
     }).chunks[0];
     const z = await run(openai, chunk.ids);
     const empty = await run(openai, emptyChunk(49407).ids);
-    const a = await c.encode({ prompt, weighting: "a1111", do_classifier_free_guidance: false });
+    const a = await encodeRequest(c, {
+      prompt,
+      weighting: "a1111",
+      do_classifier_free_guidance: false,
+    });
     expect(
       maxAbsDiff(a.tensors.prompt_embeds.data, weightA1111(z, chunk.weights, 64)),
     ).toBeLessThan(1e-6);
@@ -228,7 +208,7 @@ describe("weighting on the real graph", () => {
       { mode: "truncate", padId: 49407 },
     ).chunks[0];
     const zc = await run(openai, comfyChunk.ids);
-    const comfy = await c.encode({
+    const comfy = await encodeRequest(c, {
       prompt,
       weighting: "comfy",
       do_classifier_free_guidance: false,
@@ -239,8 +219,11 @@ describe("weighting on the real graph", () => {
         weightLerpFromEmpty(zc, empty, comfyChunk.weights, 64),
       ),
     ).toBeLessThan(1e-6);
-    const plain = await c.encode({ prompt: "a red car", do_classifier_free_guidance: false });
-    const one = await c.encode({
+    const plain = await encodeRequest(c, {
+      prompt: "a red car",
+      do_classifier_free_guidance: false,
+    });
+    const one = await encodeRequest(c, {
       prompt: "a (red:1) car",
       weighting: "a1111",
       do_classifier_free_guidance: false,
@@ -249,12 +232,8 @@ describe("weighting on the real graph", () => {
   });
 
   it("compel down-weighting through attention_mask on a bundle prepared with it", async () => {
-    const c = createConditioner({
-      preset: "sd15",
-      encoders: [masked.binding],
-      tensorFactory: masked.session.tensor,
-    });
-    const r = await c.encode({
+    const c = bundleConditioner("sd15", masked);
+    const r = await encodeRequest(c, {
       prompt: "a cat with a hat--",
       weighting: "compel",
       do_classifier_free_guidance: false,
