@@ -94,9 +94,23 @@ function formatFor(out: string): TensorFormat {
     case ".bin":
     case ".raw":
       return "raw";
-    default:
+    case ".safetensors":
       return "safetensors";
+    default:
+      throw new ClipEdgeError(
+        "usage",
+        `condition: --out ${out}: the extension picks the format; use .safetensors, .npy, .npz, .json, .bin or .raw`,
+      );
   }
+}
+
+/** The tensors `format` writes: .npy holds prompt_embeds alone (the rest need .npz). */
+function writtenNames(
+  format: TensorFormat,
+  names: string[],
+): { written: string[]; left: string[] } {
+  if (format !== "npy" || names.length === 1) return { written: names, left: [] };
+  return { written: ["prompt_embeds"], left: names.filter((n) => n !== "prompt_embeds") };
 }
 
 function intOption(name: string, value: string | undefined): number | undefined {
@@ -165,6 +179,7 @@ export const command: Command = {
     const model = requireOption("condition", "model", values.model);
     const presetName = requireOption("condition", "preset", values.preset);
     const out = requireOption("condition", "out", values.out);
+    const format = formatFor(out);
     if (!isPresetName(presetName)) {
       throw new ClipEdgeError(
         "usage",
@@ -193,7 +208,6 @@ export const command: Command = {
         tensorFactory: opened[0].session.tensor,
       });
       const result = await conditioner.encode(request);
-      const format = formatFor(out);
       const file = serializeTensors(result.tensors, {
         format,
         dtype,
@@ -201,10 +215,16 @@ export const command: Command = {
       });
       writeFileSync(out, file.bytes);
       if (file.index !== undefined) writeFileSync(`${out}.json`, file.index);
-      const shapes = Object.entries(result.tensors)
-        .map(([name, t]) => `${name} [${t.shape.join(", ")}]`)
+      const { written, left } = writtenNames(format, Object.keys(result.tensors));
+      const shapes = written
+        .map((name) => `${name} [${result.tensors[name].shape.join(", ")}]`)
         .join(", ");
       io.stderr.write(`condition: wrote ${out} (${format}, ${dtype}): ${shapes}\n`);
+      if (left.length > 0) {
+        io.stderr.write(
+          `condition: .npy holds one tensor; not written: ${left.join(", ")} (use .npz or .safetensors for all)\n`,
+        );
+      }
       for (const p of result.metadata.prompts) {
         if (p.truncated) {
           io.stderr.write(

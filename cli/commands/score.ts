@@ -22,7 +22,7 @@ templates (default "a photo of a {}.").
 
 Options:
   --model DIR      bundle with text and vision graphs
-  --image FILE     image file (repeat)
+  --image FILE     image file (repeat; files after the options count as images too)
   --prompt TEXT    candidate prompt (repeat)
   --label NAME     zero-shot label (repeat)
   --template T     zero-shot template with {} (repeat)
@@ -33,15 +33,21 @@ export const command: Command = {
   summary: "CLIP score / ranking / zero-shot of images against prompts",
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseCommandArgs("score", argv, {
-      model: { type: "string" },
-      image: { type: "string", multiple: true },
-      prompt: { type: "string", multiple: true },
-      label: { type: "string", multiple: true },
-      template: { type: "string", multiple: true },
-    });
+    const { values, positionals } = parseCommandArgs(
+      "score",
+      argv,
+      {
+        model: { type: "string" },
+        image: { type: "string", multiple: true },
+        prompt: { type: "string", multiple: true },
+        label: { type: "string", multiple: true },
+        template: { type: "string", multiple: true },
+      },
+      true,
+    );
     const dir = requireOption("score", "model", values.model);
-    const images = values.image ?? [];
+    // `--image a.png b.png` (as the usage line reads) and `--image a.png --image b.png` alike.
+    const images = [...(values.image ?? []), ...positionals];
     const prompts = values.prompt ?? [];
     const labels = values.label ?? [];
     if (images.length === 0) throw new ClipEdgeError("usage", "score: give at least one --image");

@@ -70,6 +70,12 @@ describe("clip-edge score", () => {
       0,
     );
     expect(Math.abs(plines[2].clip_score_aggregate - expected)).toBeLessThan(1e-2);
+
+    // `--image a.png b.png`, as the usage line reads, is the same request.
+    const q = io();
+    const listed = ["score", "--model", dir, ...pairPrompts.flatMap((x) => ["--prompt", x])];
+    expect(await main([...listed, "--image", ...files], q.io)).toBe(0);
+    expect(q.out()).toBe(p.out());
   });
 
   it("zero-shot labels with a template", async () => {

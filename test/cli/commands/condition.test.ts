@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../../cli/main.ts";
@@ -199,8 +199,12 @@ describe("clip-edge condition", () => {
 
   it(".npy output loads with np.load and matches the golden", async () => {
     const out = join(tmp, "pe.npy");
-    const code = await main([...sd15(), "--prompt", texts[2], "--out", out], io().io);
-    expect(code).toBe(0);
+    const t = io();
+    const args = [...sd15(), "--prompt", texts[2], "--negative", "blurry", "--out", out];
+    expect(await main(args, t.io)).toBe(0);
+    // It reports what the file holds: prompt_embeds alone, and what .npy could not hold.
+    expect(t.err()).toContain("(npy, float32): prompt_embeds [1, 77, 64]\n");
+    expect(t.err()).toContain("not written: negative_prompt_embeds");
     const r = compare({
       kind: "npy",
       name: "prompt_embeds",
@@ -290,6 +294,12 @@ describe("clip-edge condition", () => {
     ).toBe(1);
     expect(d.err()).toContain("K=3");
     expect(d.err().trim().split("\n")).toHaveLength(1);
+    // An extension that names no format is refused before any work, not written as safetensors.
+    const e = io();
+    const txt = join(tmp, "e.txt");
+    expect(await main([...sd15(), "--prompt", "x", "--out", txt], e.io)).toBe(2);
+    expect(e.err()).toContain(".safetensors, .npy, .npz");
+    expect(existsSync(txt)).toBe(false);
   });
 
   it("builds its request through the worker's schema: same caps, same messages", async () => {
