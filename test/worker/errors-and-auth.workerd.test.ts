@@ -74,9 +74,10 @@ describe("bad requests get their status and a JSON error body", () => {
     await expectError(await worker.fetch("http://clip-edge/v2/nothing"), 404, "not_found");
   });
 
-  it("503 model that fails SHA-256 verification", async () => {
+  it("500 model that fails SHA-256 verification (a server fault, no Retry-After)", async () => {
     const response = await post("/v1/embeddings", { input: "a", model: "broken" });
-    expect(await expectError(response, 503, "integrity")).toMatch(/SHA-256/);
+    expect(response.headers.get("retry-after")).toBeNull();
+    expect(await expectError(response, 500, "integrity")).toMatch(/SHA-256/);
   });
 });
 

@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClipEdgeError } from "../../../conditioning/errors.ts";
 import { fetchImage } from "../../../worker/origin-client/fetch-image.ts";
+import { codeOf } from "../../helpers/error-code.ts";
 import { readFixtureImage } from "../../origin/helpers.ts";
 import { startLocalServer } from "./local-server.ts";
 
 const png = readFixtureImage("camera.png");
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClipEdgeError);
-    return (error as ClipEdgeError).code;
-  }
-}
 
 describe("fetchImage", () => {
   let server: Awaited<ReturnType<typeof startLocalServer>>;
