@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
 import type { PromptParsers } from "../../conditioning/conditioner/fragments.ts";
+import { conditioningMetadataStrings } from "../../conditioning/conditioner/metadata.ts";
 import { getPreset } from "../../conditioning/conditioner/presets.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { parseA1111Attention } from "../../conditioning/prompt/a1111-attention.ts";
@@ -116,7 +117,8 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
           format,
           dtype,
           npyTensor: main,
-          meta: {
+          metadata: conditioningMetadataStrings(result.metadata),
+          fields: {
             object: "conditioning",
             model: modelIds.join("+"),
             models: models.map((m) => ({ id: m.id, hash: m.hash })),
