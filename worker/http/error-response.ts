@@ -13,6 +13,8 @@ export { errorBody };
 /** Hono `onError` handler. */
 export function handleError(err: unknown, c: Context): Response {
   if (err instanceof HTTPException) {
+    // Middleware that built its own answer (bearer auth: the JSON 401) keeps it.
+    if (err.res) return err.getResponse();
     const status = err.status as ContentfulStatusCode;
     const code = status === 400 ? "malformed" : status === 413 ? "too_large" : "http_error";
     return c.json(errorBody(code, err.message || `HTTP ${status}`), status);

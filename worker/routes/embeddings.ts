@@ -2,10 +2,11 @@
  * POST /v1/embeddings: the OpenAI embeddings API over normalised CLIP text_embeds, plus
  * image items (`{ image: { b64 | url } }`) embedded by the origin (normalised image_embeds).
  */
-import { encodeBase64 } from "../../conditioning/formats/base64.ts";
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { encodeBase64 } from "../../conditioning/formats/base64.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
