@@ -63,7 +63,8 @@ export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 32, maxWaitMs: 5, m
 
 function jsonError(error: unknown, log: (line: string) => void): Response {
   const http = httpErrorOf(error);
-  if (http.status >= 500 && !(error instanceof ClipEdgeError && error.code === "unavailable")) {
+  // Server faults go to the log; the temporary 503s (shutting down, queue full) do not.
+  if (http.status >= 500 && !("Retry-After" in http.headers)) {
     log(`origin: ${http.status} ${(error as Error)?.stack ?? String(error)}`);
   }
   return new Response(JSON.stringify(http.body), {

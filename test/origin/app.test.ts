@@ -176,7 +176,7 @@ describe("origin app", () => {
   });
 
   it("answers 503 overloaded with Retry-After (header and body agree) when the queue is full", async () => {
-    const { origin } = makeApp(createMeanSession({ delayMs: 300 }), {
+    const { origin, logs } = makeApp(createMeanSession({ delayMs: 300 }), {
       batching: { maxBatch: 1, maxWaitMs: 0, maxQueue: 1 },
     });
     const bytes = readFixtureImage("camera.png");
@@ -191,6 +191,7 @@ describe("origin app", () => {
     const body = (await (limited as Response).json()) as Json;
     expect(body.error.code).toBe("overloaded");
     expect(body.error.details?.retryAfterSeconds).toBe(retryAfter);
+    expect(logs).toEqual([]); // a full queue is not a server fault
   });
 
   it("maps bad input to 4xx JSON errors", async () => {

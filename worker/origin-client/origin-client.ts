@@ -32,8 +32,6 @@ import {
 } from "../../conditioning/protocol/origin-wire.ts";
 import { type BreakerState, createCircuitBreaker } from "./circuit-breaker.ts";
 
-export type { ImageEmbeddingsResponse, OriginInfo, TextEmbeddingsResponse, WireTensor };
-
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface OriginClientOptions {
