@@ -6,19 +6,19 @@
 export type ClipEdgeErrorCode =
   | "usage" // bad command-line arguments (CLI exits 2)
   | "invalid_input" // a value the caller passed is malformed or out of range
-  | "invalid_request" // well-formed request that cannot be served (HTTP 422)
-  | "malformed" // bytes that do not parse (HTTP 400)
-  | "not_found" // unknown model, file or route (HTTP 404)
-  | "unauthorized" // missing or wrong credentials (HTTP 401)
-  | "too_large" // over a configured limit (HTTP 413)
-  | "unsupported_media_type" // HTTP 415
-  | "unavailable" // model or dependency cannot be used now (HTTP 503)
-  | "origin_unavailable" // the image origin is down (HTTP 503)
-  | "overloaded" // queue full (HTTP 429/503 with Retry-After)
+  | "invalid_request" // well-formed request that cannot be served
+  | "malformed" // bytes that do not parse
+  | "not_found" // unknown model, file or route
+  | "unauthorized" // missing or wrong credentials
+  | "too_large" // over a configured limit
+  | "unsupported_media_type"
+  | "unavailable" // model or dependency cannot be used now
+  | "origin_unavailable" // the image origin is down
+  | "overloaded" // queue full
   | "integrity" // hash mismatch, corrupt file
   | "network" // download / fetch failure
   | "unsupported" // a checkpoint or feature this project does not handle
-  | "internal";
+  | "internal"; // HTTP statuses: HTTP_STATUS below
 
 export class ClipEdgeError extends Error {
   readonly code: ClipEdgeErrorCode;
@@ -39,4 +39,84 @@ export class ClipEdgeError extends Error {
 
 export function isClipEdgeError(value: unknown): value is ClipEdgeError {
   return value instanceof ClipEdgeError;
+}
+
+/**
+ * The one table of HTTP statuses, used by the worker and the origin alike
+ * (docs/worker.md "Errors"). 4xx: the request must change; 5xx: the server side failed.
+ * Server overload is 503 + Retry-After (RFC 9110 §15.6.4: "temporary overload"); 429
+ * means the client itself sent too much, a per-client rate limit this project has none of.
+ */
+export const HTTP_STATUS: Record<ClipEdgeErrorCode, number> = {
+  usage: 400,
+  malformed: 400,
+  unauthorized: 401,
+  not_found: 404,
+  too_large: 413,
+  unsupported_media_type: 415,
+  invalid_input: 422,
+  invalid_request: 422,
+  unsupported: 422,
+  internal: 500,
+  integrity: 500,
+  network: 502,
+  unavailable: 503,
+  origin_unavailable: 503,
+  overloaded: 503,
+};
+
+/**
+ * Codes worth retrying unchanged, with the wait (seconds) sent as `Retry-After` when the
+ * error itself carries no `details.retryAfterSeconds`.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ClipEdgeErrorCode, number>> = {
+  unavailable: 5,
+  origin_unavailable: 5,
+  overloaded: 1,
+};
+
+export interface HttpErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export interface HttpError {
+  status: number;
+  body: HttpErrorBody;
+  /** `Retry-After` (retryable codes) and `WWW-Authenticate` (unauthorized). */
+  headers: Record<string, string>;
+}
+
+export function errorBody(
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): HttpErrorBody {
+  return { error: details ? { code, message, details } : { code, message } };
+}
+
+/**
+ * A ClipEdgeError as an HTTP answer: status from HTTP_STATUS; for retryable codes one
+ * whole-second wait, the same in the `Retry-After` header and the body's
+ * `details.retryAfterSeconds`. Anything else is a generic 500 `internal` (log it yourself).
+ */
+export function httpErrorOf(error: unknown): HttpError {
+  if (!isClipEdgeError(error) || error.code === "internal") {
+    return { status: 500, body: errorBody("internal", "internal error"), headers: {} };
+  }
+  const headers: Record<string, string> = {};
+  let details = error.details;
+  const fallback = RETRY_AFTER_SECONDS[error.code];
+  const given = details?.retryAfterSeconds;
+  if (fallback !== undefined || typeof given === "number") {
+    const wait = typeof given === "number" && given > 0 ? given : (fallback ?? 1);
+    const seconds = Math.max(1, Math.ceil(wait));
+    headers["Retry-After"] = String(seconds);
+    details = { ...details, retryAfterSeconds: seconds };
+  }
+  if (error.code === "unauthorized") headers["WWW-Authenticate"] = 'Bearer realm="clip-edge"';
+  return {
+    status: HTTP_STATUS[error.code],
+    body: errorBody(error.code, error.message, details),
+    headers,
+  };
 }

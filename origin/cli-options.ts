@@ -17,7 +17,7 @@ export const ORIGIN_USAGE = `Usage: npm run origin -- --model DIR [options]
   --preprocess-threads N worker threads for resize/crop/normalise (default min(4, cores-1); 0 = inline)
   --max-batch N          images per session.run (default 32)
   --max-wait-ms N        how long a partial batch waits for more images (default 5)
-  --max-queue N          images allowed to wait; beyond it 429 + Retry-After (default 256)
+  --max-queue N          images allowed to wait; beyond it 503 overloaded + Retry-After (default 256)
   --max-images N         images per request (default 64)
   --max-image-bytes N    encoded bytes per image (default 20 MiB)
   --max-pixels N         width*height per image, checked before decoding (default 50000000)

@@ -6,7 +6,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { ClipEdgeError } from "../conditioning/errors.ts";
 import { createApp } from "./app.ts";
-import { readLimits } from "./config/limits.ts";
+import { type LimitVars, readLimits } from "./config/limits.ts";
 import { parseApiKeys } from "./http/auth.ts";
 import { createResponseCache } from "./http/response-cache.ts";
 import { type BucketLike, createBundleStore } from "./models/bundle-store.ts";
@@ -14,24 +14,30 @@ import { createModelRegistry } from "./models/model-registry.ts";
 import { createOriginClient, type OriginClient } from "./origin-client/index.ts";
 import type { OrtRuntime } from "./runtime/ort-runtime.ts";
 
-export interface WorkerEnvLike {
-  MODELS: BucketLike;
-  DEFAULT_MODEL?: string;
-  PRESET_MODELS?: string;
-  API_KEYS?: string;
-  ORIGIN_URL?: string;
-  ORIGIN_SECRET?: string;
-}
+/**
+ * The generated `Env` (worker-configuration.d.ts from wrangler.toml, `npm run types`) plus
+ * what a deployment may add without wrangler.toml naming it: limit overrides (LimitVars),
+ * the secrets API_KEYS, ORIGIN_URL, ORIGIN_SECRET and the var PRESET_MODELS. MODELS is
+ * widened to the part of R2Bucket the app reads (tests pass a counting wrapper).
+ */
+export type WorkerEnv = Omit<Env, "MODELS"> &
+  LimitVars & {
+    MODELS: BucketLike;
+    API_KEYS?: string;
+    ORIGIN_URL?: string;
+    ORIGIN_SECRET?: string;
+    PRESET_MODELS?: string;
+  };
 
 export interface WorkerAppOptions {
-  env: WorkerEnvLike;
+  env: WorkerEnv;
   runtime: () => OrtRuntime;
   cache?: () => Cache | undefined;
 }
 
 export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
   const { env } = options;
-  const limits = readLimits(env as unknown as Record<string, unknown>);
+  const limits = readLimits(env);
   const keys = parseApiKeys(env.API_KEYS);
   const presets = parsePresetModels(env.PRESET_MODELS);
   const origin: OriginClient | undefined =

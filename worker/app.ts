@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "./app-deps.ts";
-import { bearerAuth } from "./http/auth.ts";
+import { apiKeyAuth } from "./http/auth.ts";
 import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { registerConditioning } from "./routes/conditioning.ts";
@@ -34,7 +34,7 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   });
   app.onError(handleError);
   app.notFound(handleNotFound);
-  app.use("*", bearerAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
+  app.use("*", apiKeyAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
   app.use("/v1/*", jsonBody({ maxBodyBytes: () => options.limits().maxBodyBytes }));
 
   registerHealth(app, options);

@@ -1,12 +1,9 @@
 import type { BundleManifest } from "../bundle/manifest.ts";
 import type { InferenceSessionLike } from "../encoder/session.ts";
+import type { FloatTensor } from "../formats/tensor-bytes.ts";
 import type { LongPromptMode, OutputDtype, WeightingMode } from "./request-schema.ts";
 
-/** A dense row-major float tensor. */
-export interface FloatTensor {
-  shape: number[];
-  data: Float32Array;
-}
+export type { FloatTensor } from "../formats/tensor-bytes.ts";
 
 /**
  * The tokenizer view the core needs: BPE ids of `text` WITHOUT SOT/EOT and without

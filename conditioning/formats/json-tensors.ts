@@ -1,6 +1,6 @@
 import { encodeBase64 } from "./base64.ts";
 import { fromFloat16Array } from "./float16.ts";
-import { floatBytes, type OutputFloatDtype, type OutputTensor } from "./tensor-bytes.ts";
+import { type FloatTensor, floatBytes, type OutputFloatDtype } from "./tensor-bytes.ts";
 
 export type JsonLayout = "flat" | "nested";
 
@@ -34,7 +34,7 @@ function nest(flat: number[], shape: readonly number[], offset = 0): unknown[] {
  * shape, compact and unambiguous); `nested` gives nested arrays (`torch.tensor(x)` ready).
  */
 export function tensorsToJson(
-  tensors: Record<string, OutputTensor>,
+  tensors: Record<string, FloatTensor>,
   options: { dtype?: OutputFloatDtype; layout?: JsonLayout } = {},
 ): Record<string, JsonTensor> {
   const dtype = options.dtype ?? "float32";
@@ -52,7 +52,7 @@ export function tensorsToJson(
 
 /** Like `tensorsToJson` with `data` the base64 of the little-endian bytes. */
 export function tensorsToBase64(
-  tensors: Record<string, OutputTensor>,
+  tensors: Record<string, FloatTensor>,
   dtype: OutputFloatDtype = "float32",
 ): Record<string, JsonTensor> {
   const out: Record<string, JsonTensor> = {};

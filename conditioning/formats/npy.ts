@@ -1,9 +1,9 @@
 import { ClipEdgeError } from "../errors.ts";
 import {
   elementCount,
+  type FloatTensor,
   floatBytes,
   type OutputFloatDtype,
-  type OutputTensor,
 } from "./tensor-bytes.ts";
 
 /**
@@ -11,10 +11,7 @@ import {
  * an ASCII dict header padded with spaces and ending in "\n" so that the data starts
  * at a multiple of 64, then C-order little-endian data ('<f4' / '<f2').
  */
-export function serializeNpy(
-  tensor: OutputTensor,
-  dtype: OutputFloatDtype = "float32",
-): Uint8Array {
+export function serializeNpy(tensor: FloatTensor, dtype: OutputFloatDtype = "float32"): Uint8Array {
   if (elementCount(tensor.shape) !== tensor.data.length) {
     throw new ClipEdgeError(
       "invalid_input",

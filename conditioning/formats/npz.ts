@@ -1,5 +1,5 @@
 import { serializeNpy } from "./npy.ts";
-import type { OutputFloatDtype, OutputTensor } from "./tensor-bytes.ts";
+import type { FloatTensor, OutputFloatDtype } from "./tensor-bytes.ts";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -22,7 +22,7 @@ export function crc32(bytes: Uint8Array): number {
  * writes; `np.load(file)[name]` reads it. Sizes must stay under 4 GiB (no ZIP64).
  */
 export function serializeNpz(
-  tensors: Record<string, OutputTensor>,
+  tensors: Record<string, FloatTensor>,
   dtype: OutputFloatDtype = "float32",
 ): Uint8Array {
   const encoder = new TextEncoder();

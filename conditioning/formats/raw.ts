@@ -1,8 +1,8 @@
 import {
   elementCount,
+  type FloatTensor,
   floatBytes,
   type OutputFloatDtype,
-  type OutputTensor,
 } from "./tensor-bytes.ts";
 
 export interface RawIndexEntry {
@@ -21,7 +21,7 @@ export interface RawTensors {
 
 /** Raw little-endian f32/f16 with a JSON-able index giving each tensor's shape and place. */
 export function serializeRaw(
-  tensors: Record<string, OutputTensor>,
+  tensors: Record<string, FloatTensor>,
   dtype: OutputFloatDtype = "float32",
 ): RawTensors {
   const index: Record<string, RawIndexEntry> = {};

@@ -4,7 +4,7 @@ import { serializeNpy } from "./npy.ts";
 import { serializeNpz } from "./npz.ts";
 import { serializeRaw } from "./raw.ts";
 import { serializeSafetensors, type TensorToWrite } from "./safetensors.ts";
-import { floatBytes, type OutputFloatDtype, type OutputTensor } from "./tensor-bytes.ts";
+import { type FloatTensor, floatBytes, type OutputFloatDtype } from "./tensor-bytes.ts";
 
 export type TensorFormat = "safetensors" | "npy" | "npz" | "raw" | "json" | "base64";
 
@@ -40,7 +40,7 @@ const encoder = new TextEncoder();
 
 /** One entry point for every output format (see docs/conditioning.md). */
 export function serializeTensors(
-  tensors: Record<string, OutputTensor>,
+  tensors: Record<string, FloatTensor>,
   options: SerializeOptions,
 ): SerializedTensors {
   const dtype = options.dtype ?? "float32";

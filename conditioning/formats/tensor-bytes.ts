@@ -1,7 +1,7 @@
 import { toFloat16Array } from "./float16.ts";
 
-/** Float tensor as the output serialisers take it (row-major). */
-export interface OutputTensor {
+/** A dense row-major float tensor: what the conditioner returns and the serialisers take. */
+export interface FloatTensor {
   shape: number[];
   data: Float32Array;
 }

@@ -1,21 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ClipEdgeError, isClipEdgeError } from "../../conditioning/errors.ts";
+import { TOKENIZER_FILES } from "../prepare/bundle-tokenizer.ts";
 import { type DownloadEvent, type DownloadedFile, downloadFile } from "./download-file.ts";
 import type { HubClient, HubFileInfo } from "./hub-client.ts";
 import { isEntryNotFound } from "./hub-errors.ts";
 import { joinRepoPath, normalizeRepoPath, tokenizerFolderFor, validateRepoId } from "./hub-url.ts";
 import { acquirePullLock } from "./pull-lock.ts";
 import { shardNames } from "./shard-index.ts";
-
-/** Tokenizer and preprocessing files fetched when present (each may 404). */
-export const TOKENIZER_FILES = [
-  "vocab.json",
-  "merges.txt",
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "special_tokens_map.json",
-] as const;
 
 /** Written into the output folder: where the files came from and their hashes. */
 export const PULL_RECORD_FILE = "clip-edge-pull.json";
@@ -131,6 +123,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
     }
 
     const found = new Set<string>();
+    // Tokenizer and preprocessing files, fetched when present (each may 404).
     for (const name of TOKENIZER_FILES) {
       const path = joinRepoPath(tokenizerFolder, name);
       const fileInfo = await infoIfPresent(path);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { loadTokenizer, type Tokenizer } from "../../conditioning/tokenizer/index.ts";
 
+/** The tokenizer files a bundle carries (pull fetches them, prepare copies them), when present. */
 export const TOKENIZER_FILES = [
   "vocab.json",
   "merges.txt",

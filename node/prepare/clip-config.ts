@@ -1,17 +1,8 @@
-import type { HiddenAct } from "../../conditioning/bundle/manifest.ts";
+import type { HiddenAct, TowerArchitecture } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 
-/** Architecture of one CLIP tower, read from a Hugging Face config.json. */
-export interface TowerConfig {
-  hiddenSize: number;
-  intermediateSize: number;
-  numLayers: number;
-  numHeads: number;
-  hiddenAct: HiddenAct;
-  layerNormEps: number;
-}
-
-export interface TextConfig extends TowerConfig {
+/** Architecture of one CLIP tower, read from a Hugging Face config.json: the manifest's. */
+export interface TextConfig extends TowerArchitecture {
   vocabSize: number;
   maxPositions: number;
   bosTokenId: number;
@@ -19,7 +10,7 @@ export interface TextConfig extends TowerConfig {
   padTokenId?: number;
 }
 
-export interface VisionConfig extends TowerConfig {
+export interface VisionConfig extends TowerArchitecture {
   imageSize: number;
   patchSize: number;
   numChannels: number;
@@ -57,8 +48,8 @@ function act(obj: Json, label: string): HiddenAct {
   );
 }
 
-function tower(obj: Json, defaults: TowerConfig, label: string): TowerConfig {
-  const cfg: TowerConfig = {
+function tower(obj: Json, defaults: TowerArchitecture, label: string): TowerArchitecture {
+  const cfg: TowerArchitecture = {
     hiddenSize: num(obj, "hidden_size", defaults.hiddenSize, label),
     intermediateSize: num(obj, "intermediate_size", defaults.intermediateSize, label),
     numLayers: num(obj, "num_hidden_layers", defaults.numLayers, label),

@@ -8,12 +8,20 @@
  *   POST /v1/text-embeddings      { input: string | string[] } -> text_embeds / pooled
  */
 import { Hono } from "hono";
-import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { ClipEdgeError, httpErrorOf } from "../../conditioning/errors.ts";
+import {
+  type ImageEmbeddingsResponse,
+  type OriginInfo,
+  parseWire,
+  TextEmbeddingsRequestSchema,
+  type TextEmbeddingsResponse,
+  TextGraphRunRequestSchema,
+  type TextGraphRunResponse,
+} from "../../conditioning/protocol/origin-wire.ts";
 import type { ImagePreprocessor } from "../../node/image/image-preprocessor.ts";
 import { type BatcherStats, createDynamicBatcher } from "../../node/runtime/dynamic-batcher.ts";
 import { l2Normalize, type VisionEncoder } from "../../node/runtime/vision-encoder.ts";
 import { type BearerCheck, createBearerCheck } from "./auth.ts";
-import { toHttpError } from "./http-errors.ts";
 import type { OriginTextEmbedder } from "./origin-text-embedder.ts";
 import { parseJson, readCapped, readImageRequest } from "./request-images.ts";
 import type { TextGraphRunner } from "./text-graph-run.ts";
@@ -21,7 +29,7 @@ import type { TextGraphRunner } from "./text-graph-run.ts";
 export interface BatchingOptions {
   maxBatch: number;
   maxWaitMs: number;
-  /** Images allowed to wait for the device; beyond it requests get 429 + Retry-After. */
+  /** Images allowed to wait for the device; beyond it requests get 503 + Retry-After. */
   maxQueue: number;
 }
 
@@ -54,8 +62,9 @@ const TEXT_BODY_LIMIT = 4 * 1024 * 1024;
 export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 32, maxWaitMs: 5, maxQueue: 256 };
 
 function jsonError(error: unknown, log: (line: string) => void): Response {
-  const http = toHttpError(error);
-  if (http.status >= 500 && !(error instanceof ClipEdgeError && error.code === "unavailable")) {
+  const http = httpErrorOf(error);
+  // Server faults go to the log; the temporary 503s (shutting down, queue full) do not.
+  if (http.status >= 500 && !("Retry-After" in http.headers)) {
     log(`origin: ${http.status} ${(error as Error)?.stack ?? String(error)}`);
   }
   return new Response(JSON.stringify(http.body), {
@@ -65,28 +74,16 @@ function jsonError(error: unknown, log: (line: string) => void): Response {
 }
 
 function parseTexts(json: unknown, maxTexts: number): { texts: string[]; normalize: boolean } {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new ClipEdgeError("invalid_input", 'JSON body must be an object with "input"');
-  }
-  const o = json as Record<string, unknown>;
-  const input = o.input ?? o.texts ?? o.prompts;
+  const o = parseWire(TextEmbeddingsRequestSchema, json, "text-embeddings body", "invalid_input");
+  const input = o.input ?? o.texts ?? o.prompts ?? [];
   const texts = typeof input === "string" ? [input] : input;
-  if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== "string")) {
-    throw new ClipEdgeError(
-      "invalid_input",
-      '"input" must be a string or a non-empty array of strings',
-    );
-  }
   if (texts.length > maxTexts) {
     throw new ClipEdgeError(
       "too_large",
       `request has ${texts.length} texts, the limit is ${maxTexts}`,
     );
   }
-  if (o.normalize !== undefined && typeof o.normalize !== "boolean") {
-    throw new ClipEdgeError("invalid_input", '"normalize" must be a boolean');
-  }
-  return { texts: texts as string[], normalize: o.normalize === true };
+  return { texts, normalize: o.normalize === true };
 }
 
 export function createOriginApp(options: OriginAppOptions): OriginApp {
@@ -153,13 +150,14 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
       ),
     );
     const embeds = await batcher.submit(pixels);
-    return c.json({
+    const response: ImageEmbeddingsResponse = {
       model: options.model,
       data: embeds.map((e, index) => ({
         index,
         image_embeds: Array.from(request.normalize ? l2Normalize(e) : e),
       })),
-    });
+    };
+    return c.json(response);
   });
 
   app.post("/v1/text-embeddings", async (c) => {
@@ -168,7 +166,7 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
     const json = parseJson(await readCapped(c.req.raw, TEXT_BODY_LIMIT));
     const { texts, normalize } = parseTexts(json, maxTexts);
     const results = await text.embed(texts);
-    return c.json({
+    const response: TextEmbeddingsResponse = {
       model: options.model,
       data: results.map((r, index) => ({
         index,
@@ -179,26 +177,33 @@ export function createOriginApp(options: OriginAppOptions): OriginApp {
         num_tokens: r.num_tokens,
         truncated: r.truncated,
       })),
-    });
+    };
+    return c.json(response);
   });
 
-  app.get("/v1/info", (c) =>
-    c.json({
+  app.get("/v1/info", (c) => {
+    const info: OriginInfo = {
       model: options.model,
       provider: options.provider ?? "unknown",
       vision: vision ? { imageSize: vision.encoder.imageSize } : null,
       text: Boolean(options.text),
       textGraph: options.textGraph
-        ? { inputNames: options.textGraph.inputNames, outputNames: options.textGraph.outputNames }
+        ? {
+            inputNames: [...options.textGraph.inputNames],
+            outputNames: [...options.textGraph.outputNames],
+          }
         : null,
-    }),
-  );
+    };
+    return c.json(info);
+  });
 
   app.post("/v1/text-graph/run", async (c) => {
     const runner = options.textGraph;
     if (!runner) throw new ClipEdgeError("not_found", `model ${options.model} has no text graph`);
     const body = parseJson(await readCapped(c.req.raw, TEXT_BODY_LIMIT));
-    return c.json({ model: options.model, ...(await runner.run(body)) });
+    const request = parseWire(TextGraphRunRequestSchema, body, "text-graph body", "invalid_input");
+    const response: TextGraphRunResponse = { model: options.model, ...(await runner.run(request)) };
+    return c.json(response);
   });
 
   return {

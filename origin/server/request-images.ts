@@ -7,6 +7,7 @@
  * The body size is capped while it is read (413), never buffered beyond the cap.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { decodeBase64 } from "../../conditioning/formats/base64.ts";
 import { readCappedStream } from "../../conditioning/io/read-capped-stream.ts";
 
 export interface ImageRequest {
@@ -59,9 +60,7 @@ function parseBool(value: unknown, name: string): boolean {
   );
 }
 
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-function decodeBase64(value: unknown, label: string): Uint8Array {
+function decodeImage(value: unknown, label: string): Uint8Array {
   let text: unknown = value;
   if (typeof value === "object" && value !== null) {
     const o = value as Record<string, unknown>;
@@ -78,15 +77,22 @@ function decodeBase64(value: unknown, label: string): Uint8Array {
     throw new ClipEdgeError("invalid_input", `${label}: data URL must be base64-encoded`);
   }
   const payload = (comma >= 0 ? text.slice(comma + 1) : text).replace(/\s+/g, "");
-  if (payload.length === 0 || !BASE64.test(payload)) {
+  const bytes = payload.length === 0 ? undefined : tryDecode(payload);
+  if (!bytes) {
     throw new ClipEdgeError(
       "invalid_input",
       `${label}: not valid base64 (${payload.length} characters)`,
     );
   }
-  return new Uint8Array(
-    Buffer.from(payload, payload.includes("-") || payload.includes("_") ? "base64url" : "base64"),
-  );
+  return bytes;
+}
+
+function tryDecode(payload: string): Uint8Array | undefined {
+  try {
+    return decodeBase64(payload);
+  } catch {
+    return undefined;
+  }
 }
 
 function checkCount(images: Uint8Array[], limits: RequestLimits): void {
@@ -150,7 +156,7 @@ export async function readImageRequest(
     const list = o.images ?? (o.image === undefined ? undefined : [o.image]);
     if (!Array.isArray(list)) throw new ClipEdgeError("invalid_input", '"images" must be an array');
     if (list.length > limits.maxImagesPerRequest) checkCount(new Array(list.length), limits);
-    const images = list.map((item, i) => decodeBase64(item, `images[${i}]`));
+    const images = list.map((item, i) => decodeImage(item, `images[${i}]`));
     checkCount(images, limits);
     return { images, normalize: parseBool(o.normalize, "normalize") };
   }

@@ -4,9 +4,8 @@
  * for encoders too large for the edge (SD 2.x ViT-H, SDXL bigG): tokenisation, chunking,
  * weighting and clip skip stay in the same core; only `session.run` crosses the network.
  *
- * Request:  { "inputs": { "input_ids": { "type": "int64", "dims": [n, s], "data": "<base64 LE>" },
- *                         "attention_mask"?: same }, "fetches": ["last_hidden_state", ...] }
- * Response: { "model", "outputs": { name: { "type": "float32", "dims": [...], "data": "<base64 LE>" } } }
+ * Request and response: TextGraphRunRequest / TextGraphRunResponse (conditioning/protocol);
+ * this file checks what the schema cannot: int64 [n, s] within the limits, ids in the vocab.
  */
 import type {
   InferenceSessionLike,
@@ -15,13 +14,12 @@ import type {
 } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { decodeBase64, encodeBase64 } from "../../conditioning/formats/base64.ts";
+import type { TextGraphRunRequest, WireTensor } from "../../conditioning/protocol/origin-wire.ts";
 
 export interface TextGraphRunner {
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(
-    body: unknown,
-  ): Promise<{ outputs: Record<string, { type: string; dims: number[]; data: string }> }>;
+  run(request: TextGraphRunRequest): Promise<{ outputs: Record<string, WireTensor> }>;
 }
 
 export interface TextGraphRunnerOptions {
@@ -32,15 +30,14 @@ export interface TextGraphRunnerOptions {
   vocabSize: number;
 }
 
-function readIds(value: unknown, name: string, opts: TextGraphRunnerOptions): TensorLike {
-  const v = value as { type?: unknown; dims?: unknown; data?: unknown } | null;
-  if (v?.type !== "int64" || !Array.isArray(v.dims) || typeof v.data !== "string") {
+function readIds(v: WireTensor, name: string, opts: TextGraphRunnerOptions): TensorLike {
+  if (v.type !== "int64") {
     throw new ClipEdgeError(
       "invalid_input",
-      `inputs.${name} must be { type: "int64", dims: [n, s], data: base64 }`,
+      `inputs.${name} must be { type: "int64", dims: [n, s], data: base64 }, got type ${JSON.stringify(v.type)}`,
     );
   }
-  const dims = v.dims as number[];
+  const dims = v.dims;
   const [n, s] = dims;
   if (dims.length !== 2 || !Number.isInteger(n) || !Number.isInteger(s) || n < 1 || s < 1) {
     throw new ClipEdgeError(
@@ -87,16 +84,9 @@ export function createTextGraphRunner(options: TextGraphRunnerOptions): TextGrap
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    async run(body) {
-      const b = body as { inputs?: Record<string, unknown>; fetches?: unknown } | null;
-      if (!b || typeof b.inputs !== "object" || b.inputs === null) {
-        throw new ClipEdgeError(
-          "invalid_input",
-          'body must be { "inputs": {...}, "fetches": [...] }',
-        );
-      }
+    async run(request) {
       const feeds: Record<string, TensorLike> = {};
-      for (const [name, value] of Object.entries(b.inputs)) {
+      for (const [name, value] of Object.entries(request.inputs)) {
         if (!session.inputNames.includes(name)) {
           throw new ClipEdgeError(
             "invalid_input",
@@ -107,20 +97,16 @@ export function createTextGraphRunner(options: TextGraphRunnerOptions): TextGrap
       }
       if (!feeds.input_ids)
         throw new ClipEdgeError("invalid_input", "inputs.input_ids is required");
-      const fetches = b.fetches ?? ["text_embeds"];
-      if (
-        !Array.isArray(fetches) ||
-        fetches.length === 0 ||
-        fetches.some((f) => typeof f !== "string" || !session.outputNames.includes(f))
-      ) {
+      const fetches = request.fetches ?? ["text_embeds"];
+      if (fetches.some((f) => !session.outputNames.includes(f))) {
         throw new ClipEdgeError(
           "invalid_input",
           `fetches must be a non-empty list of graph outputs (${session.outputNames.join(", ")})`,
         );
       }
-      const result = await session.run(feeds, fetches as string[]);
-      const outputs: Record<string, { type: string; dims: number[]; data: string }> = {};
-      for (const name of fetches as string[]) {
+      const result = await session.run(feeds, fetches);
+      const outputs: Record<string, WireTensor> = {};
+      for (const name of fetches) {
         const t = result[name];
         if (!t || !(t.data instanceof Float32Array)) {
           throw new ClipEdgeError("internal", `text graph returned no float32 ${name}`);

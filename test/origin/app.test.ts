@@ -175,8 +175,8 @@ describe("origin app", () => {
     expect(origin.stats()).toMatchObject({ batches: 1, items: 5 });
   });
 
-  it("answers 429 with Retry-After when the queue is full", async () => {
-    const { origin } = makeApp(createMeanSession({ delayMs: 300 }), {
+  it("answers 503 overloaded with Retry-After (header and body agree) when the queue is full", async () => {
+    const { origin, logs } = makeApp(createMeanSession({ delayMs: 300 }), {
       batching: { maxBatch: 1, maxWaitMs: 0, maxQueue: 1 },
     });
     const bytes = readFixtureImage("camera.png");
@@ -184,10 +184,14 @@ describe("origin app", () => {
     const responses = await Promise.all([send(), send(), send(), send()]);
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toContain(200);
-    const limited = responses.find((r) => r.status === 429);
+    const limited = responses.find((r) => r.status === 503);
     expect(limited).toBeDefined();
-    expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(((await (limited as Response).json()) as Json).error.code).toBe("overloaded");
+    const retryAfter = Number(limited?.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    const body = (await (limited as Response).json()) as Json;
+    expect(body.error.code).toBe("overloaded");
+    expect(body.error.details?.retryAfterSeconds).toBe(retryAfter);
+    expect(logs).toEqual([]); // a full queue is not a server fault
   });
 
   it("maps bad input to 4xx JSON errors", async () => {
@@ -204,7 +208,7 @@ describe("origin app", () => {
       [post(new Uint8Array(3_000_001), { "content-type": "image/png", ...auth }), 413, "too_large"],
       [post("GIF89a", { "content-type": "image/gif", ...auth }), 415, "unsupported_media_type"],
       [post("hello", { "content-type": "text/plain", ...auth }), 415, "unsupported_media_type"],
-      [post(new Uint8Array(0), { "content-type": "image/png", ...auth }), 400, "invalid_input"],
+      [post(new Uint8Array(0), { "content-type": "image/png", ...auth }), 422, "invalid_input"],
       [
         post(readFixtureImage("rocket.jpg").subarray(0, 3000), {
           "content-type": "image/jpeg",
@@ -216,7 +220,7 @@ describe("origin app", () => {
       [post("{", { "content-type": "application/json", ...auth }), 400, "malformed"],
       [
         post(JSON.stringify({ images: ["%%%"] }), { "content-type": "application/json", ...auth }),
-        400,
+        422,
         "invalid_input",
       ],
       [
@@ -229,7 +233,7 @@ describe("origin app", () => {
       ],
       [
         post(JSON.stringify({ images: [] }), { "content-type": "application/json", ...auth }),
-        400,
+        422,
         "invalid_input",
       ],
       [new Request("http://origin/nope", { headers: auth }), 404, "not_found"],

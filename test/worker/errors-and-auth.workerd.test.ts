@@ -48,6 +48,20 @@ describe("bad requests get their status and a JSON error body", () => {
   it("413 body, prompt length and prompt count over the limits", async () => {
     const big = await post("/v1/embeddings", { input: "x".repeat(70_000) });
     expect(await expectError(big, 413, "too_large")).toMatch(/MAX_BODY_BYTES/);
+    // Streamed, no Content-Length: the cap holds while reading.
+    const chunk = new TextEncoder().encode(`{"input": "${"x".repeat(40_000)}`);
+    const streamed = await worker.fetch("http://clip-edge/v1/embeddings", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(chunk);
+          controller.enqueue(chunk);
+          controller.close();
+        },
+      }),
+    });
+    expect(await expectError(streamed, 413, "too_large")).toMatch(/MAX_BODY_BYTES/);
     const long = await post("/v1/embeddings", { input: "cat ".repeat(1200) });
     expect(await expectError(long, 413, "too_large")).toMatch(/MAX_PROMPT_CHARS/);
     const many = await post("/v1/conditioning", { prompts: Array.from({ length: 65 }, () => "a") });
@@ -74,9 +88,10 @@ describe("bad requests get their status and a JSON error body", () => {
     await expectError(await worker.fetch("http://clip-edge/v2/nothing"), 404, "not_found");
   });
 
-  it("503 model that fails SHA-256 verification", async () => {
+  it("500 model that fails SHA-256 verification (a server fault, no Retry-After)", async () => {
     const response = await post("/v1/embeddings", { input: "a", model: "broken" });
-    expect(await expectError(response, 503, "integrity")).toMatch(/SHA-256/);
+    expect(response.headers.get("retry-after")).toBeNull();
+    expect(await expectError(response, 500, "integrity")).toMatch(/SHA-256/);
   });
 });
 
@@ -93,7 +108,9 @@ describe("API keys", () => {
     });
 
   it("401 for a missing or wrong key, 200 for either configured key", async () => {
-    await expectError(await call({}), 401, "unauthorized");
+    const missing = await call({});
+    expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer /);
+    await expectError(missing, 401, "unauthorized");
     await expectError(await call({ authorization: "Bearer key-three" }), 401, "unauthorized");
     await expectError(await call({ authorization: "Basic a2V5LW9uZQ==" }), 401, "unauthorized");
     const ok = await call({ authorization: "Bearer key-two" });

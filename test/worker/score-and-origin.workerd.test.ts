@@ -85,9 +85,12 @@ describe("origin down", () => {
     );
     const elapsed = Date.now() - started;
     expect(image.status).toBe(503);
-    expect(((await image.json()) as { error: { code: string } }).error.code).toBe(
-      "origin_unavailable",
-    );
+    const body = (await image.json()) as {
+      error: { code: string; details: { retryAfterSeconds: number } };
+    };
+    expect(body.error.code).toBe("origin_unavailable");
+    // One wait, the same in the header and the body (issue #12 saw 5 vs 10).
+    expect(Number(image.headers.get("retry-after"))).toBe(body.error.details.retryAfterSeconds);
     expect(elapsed).toBeLessThan(10_000);
     const text = await app.request("/v1/embeddings", json({ input: "a cat" }));
     expect(text.status).toBe(200);

@@ -170,9 +170,9 @@ describe("external-int8 token table read from R2 by range", () => {
     expect(body.error.message).toMatch(/missing from R2/);
   });
 
-  it("a table whose size differs from the manifest is a 503 integrity error", async () => {
+  it("a table whose size differs from the manifest is a 500 integrity error", async () => {
     const response = await call("/v1/embeddings", { input: "a cat", model: "tiny-ext-resized" });
-    expect(response.status).toBe(503);
+    expect(response.status).toBe(500);
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("integrity");
     expect(body.error.message).toMatch(

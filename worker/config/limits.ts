@@ -1,6 +1,8 @@
 /**
- * Request limits and tuning knobs, read from wrangler `[vars]` (strings) with
- * sane defaults. A malformed var is a configuration error, reported by name.
+ * Request limits and tuning knobs: the defaults live here and only here. A deployment
+ * overrides one by setting its var (`MAX_BODY_BYTES = "131072"` in wrangler.toml `[vars]`,
+ * or in the dashboard); wrangler.toml lists none of them by default. A malformed var is a
+ * configuration error, reported by name.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 
@@ -52,7 +54,8 @@ export const DEFAULT_LIMITS: WorkerLimits = {
 
 type NumericLimit = Exclude<keyof WorkerLimits, "allowPrivateImageHosts">;
 
-const VARS: Record<NumericLimit, string> = {
+/** The var that overrides each numeric limit. */
+export const LIMIT_VARS = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPromptChars: "MAX_PROMPT_CHARS",
   maxPrompts: "MAX_PROMPTS",
@@ -63,12 +66,21 @@ const VARS: Record<NumericLimit, string> = {
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",
   originBreakerResetMs: "ORIGIN_BREAKER_RESET_MS",
-};
+} as const satisfies Record<NumericLimit, string>;
 
-export function readLimits(vars: Record<string, unknown>): WorkerLimits {
+const FLAG_VAR = "ALLOW_PRIVATE_IMAGE_HOSTS";
+
+/** Every var name read here. */
+export type LimitVar = (typeof LIMIT_VARS)[NumericLimit] | typeof FLAG_VAR;
+export const LIMIT_VAR_NAMES: readonly LimitVar[] = [...Object.values(LIMIT_VARS), FLAG_VAR];
+
+/** The vars of a deployment that override limits (strings, as wrangler passes them). */
+export type LimitVars = Partial<Record<LimitVar, string | boolean>>;
+
+export function readLimits(vars: LimitVars): WorkerLimits {
   const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(VARS) as NumericLimit[]) {
-    const raw = vars[VARS[key]];
+  for (const key of Object.keys(LIMIT_VARS) as NumericLimit[]) {
+    const raw = vars[LIMIT_VARS[key]];
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
     const min =
@@ -76,16 +88,16 @@ export function readLimits(vars: Record<string, unknown>): WorkerLimits {
     if (!Number.isInteger(value) || value < min) {
       throw new ClipEdgeError(
         "invalid_input",
-        `wrangler var ${VARS[key]}=${JSON.stringify(raw)} must be an integer >= ${min}`,
+        `wrangler var ${LIMIT_VARS[key]}=${JSON.stringify(raw)} must be an integer >= ${min}`,
       );
     }
     limits[key] = value;
   }
-  limits.allowPrivateImageHosts = readFlag(vars, "ALLOW_PRIVATE_IMAGE_HOSTS");
+  limits.allowPrivateImageHosts = readFlag(vars, FLAG_VAR);
   return limits;
 }
 
-function readFlag(vars: Record<string, unknown>, name: string): boolean {
+function readFlag(vars: LimitVars, name: LimitVar): boolean {
   const raw = vars[name];
   if (raw === undefined || raw === "" || raw === false) return false;
   if (raw === true) return true;

@@ -1,14 +1,16 @@
 /**
- * Named middleware `bearerAuth`: when API keys are configured (secret
- * `API_KEYS`, comma or newline separated), every request except the open paths
- * needs `Authorization: Bearer <key>`. Keys are compared in constant time
- * (SHA-256 of both sides, then `crypto.subtle.timingSafeEqual`, checking every
- * key). With no keys the API is open (local dev); `/readyz` reports it.
+ * Named middleware `apiKeyAuth`: when API keys are configured (secret `API_KEYS`, comma or
+ * newline separated), every request except the open paths needs
+ * `Authorization: Bearer <key>`, checked by `hono/bearer-auth` (SHA-256 of both sides,
+ * timing-safe compare). Failures are the API's JSON error (401 `unauthorized`, with
+ * `WWW-Authenticate`). With no keys the API is open (local dev); `/readyz` reports it.
  */
-import type { MiddlewareHandler } from "hono";
-import { ClipEdgeError } from "../../conditioning/errors.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ClipEdgeError, httpErrorOf } from "../../conditioning/errors.ts";
 
-export interface BearerAuthOptions {
+export interface ApiKeyAuthOptions {
   /** Configured keys; empty = open. */
   keys: () => readonly string[];
   /** Paths served without a key. */
@@ -22,43 +24,34 @@ export function parseApiKeys(secret: string | undefined): string[] {
     .filter((k) => k.length > 0);
 }
 
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(value));
+function unauthorized(message: string) {
+  return (c: Context): Response => {
+    const http = httpErrorOf(new ClipEdgeError("unauthorized", message));
+    return c.json(http.body, http.status as ContentfulStatusCode, http.headers);
+  };
 }
 
-export async function keyMatches(candidate: string, keys: readonly string[]): Promise<boolean> {
-  const given = await digest(candidate);
-  let match = false;
-  for (const key of keys) {
-    const expected = await digest(key);
-    // Always compare every key: no early exit.
-    const equal = (crypto.subtle as unknown as TimingSafe).timingSafeEqual(given, expected);
-    match = match || equal;
-  }
-  return match;
-}
-
-interface TimingSafe {
-  timingSafeEqual(a: ArrayBuffer, b: ArrayBuffer): boolean;
-}
-
-export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
-  return async function bearerAuthMiddleware(c, next) {
+export function apiKeyAuth(options: ApiKeyAuthOptions): MiddlewareHandler {
+  let checked: { keys: readonly string[]; check: MiddlewareHandler } | undefined;
+  return function apiKeyAuthMiddleware(c, next) {
     const keys = options.keys();
     if (keys.length === 0 || options.openPaths.includes(c.req.path)) return next();
-    const header = c.req.header("authorization");
-    if (!header) {
-      throw new ClipEdgeError("unauthorized", "missing Authorization: Bearer <API key> header");
+    if (checked?.keys !== keys) {
+      const invalid = unauthorized("the API key in the Authorization header is not valid");
+      checked = {
+        keys,
+        check: bearerAuth({
+          token: [...keys],
+          realm: "clip-edge",
+          noAuthenticationHeader: {
+            message: unauthorized("missing Authorization: Bearer <API key> header"),
+          },
+          // Another scheme (Basic ...) or a malformed token: still a wrong credential (401).
+          invalidAuthenticationHeader: { message: invalid },
+          invalidToken: { message: invalid },
+        }),
+      };
     }
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!match || !(await keyMatches(match[1].trim(), keys))) {
-      throw new ClipEdgeError(
-        "unauthorized",
-        "the API key in the Authorization header is not valid",
-      );
-    }
-    return next();
+    return checked.check(c, next);
   };
 }

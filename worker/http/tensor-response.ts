@@ -1,44 +1,40 @@
 /**
- * Tensors as an HTTP response: JSON (`{ name: { dtype, shape, data } }`, flat
- * row-major), base64 (same with little-endian bytes), or the raw file
- * (safetensors, npy) with `Content-Type` and shape headers.
+ * Tensors as an HTTP response. Files (safetensors, npy, npz, raw) are the bytes of the
+ * core's `serializeTensors`, the same the CLI writes; json/base64 are a JSON API answer
+ * (`{ ...fields, tensors: { name: { dtype, shape, data } } }`) whose tensors come from the
+ * same encoders. Every format carries `X-Tensor-Shapes` / `X-Tensor-Dtype` headers.
  */
-
-import { toFloat16Array } from "../../conditioning/formats/float16.ts";
 import { tensorsToBase64, tensorsToJson } from "../../conditioning/formats/json-tensors.ts";
-import { serializeNpy } from "../../conditioning/formats/npy.ts";
-import { serializeSafetensors } from "../../conditioning/formats/safetensors.ts";
-
-export interface FloatTensorLike {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type TensorFormat = "json" | "base64" | "safetensors" | "npy";
-export type TensorDtype = "float32" | "float16";
+import {
+  serializeTensors,
+  type TensorFormat,
+} from "../../conditioning/formats/serialize-tensors.ts";
+import type { FloatTensor, OutputFloatDtype } from "../../conditioning/formats/tensor-bytes.ts";
 
 export interface TensorResponseOptions {
   format: TensorFormat;
-  dtype: TensorDtype;
-  /** JSON fields sent next to `tensors` (json/base64) or as safetensors `__metadata__` strings. */
-  meta: Record<string, unknown>;
-  /** npy carries one tensor: this one. */
+  dtype: OutputFloatDtype;
+  /** json/base64: the fields sent next to `tensors`. */
+  fields: Record<string, unknown>;
+  /** Files: safetensors `__metadata__` (raw: the index's `metadata`), every value a string. */
+  metadata: Record<string, string>;
+  /** npy holds one tensor: this one. */
   npyTensor: string;
   /** Headers for every format (model id, hash, token counts). */
   headers: Record<string, string>;
 }
 
-function shapeHeader(tensors: Record<string, FloatTensorLike>): string {
+function shapeHeader(tensors: Record<string, FloatTensor>): string {
   return Object.entries(tensors)
     .map(([name, t]) => `${name}=${t.shape.join("x")}`)
     .join(", ");
 }
 
 export function tensorResponse(
-  tensors: Record<string, FloatTensorLike>,
+  tensors: Record<string, FloatTensor>,
   options: TensorResponseOptions,
 ): Response {
-  const { format, dtype, meta } = options;
+  const { format, dtype } = options;
   const headers = new Headers(options.headers);
   headers.set("X-Tensor-Shapes", shapeHeader(tensors));
   headers.set("X-Tensor-Dtype", dtype);
@@ -46,28 +42,21 @@ export function tensorResponse(
     const encoded =
       format === "json" ? tensorsToJson(tensors, { dtype }) : tensorsToBase64(tensors, dtype);
     headers.set("Content-Type", "application/json; charset=UTF-8");
-    return new Response(JSON.stringify({ ...meta, tensors: encoded }), { headers });
+    return new Response(JSON.stringify({ ...options.fields, tensors: encoded }), { headers });
   }
+  const file = serializeTensors(tensors, {
+    format,
+    dtype,
+    metadata: options.metadata,
+    tensor: options.npyTensor,
+  });
+  const name = format === "npy" ? options.npyTensor : "conditioning";
+  headers.set("Content-Type", file.contentType);
+  headers.set("Content-Disposition", `attachment; filename="${name}${file.extension}"`);
   if (format === "npy") {
-    const tensor = tensors[options.npyTensor];
-    headers.set("Content-Type", "application/octet-stream");
-    headers.set("Content-Disposition", `attachment; filename="${options.npyTensor}.npy"`);
     headers.set("X-Tensor-Name", options.npyTensor);
-    headers.set("X-Tensor-Shape", tensor.shape.join(","));
-    return new Response(serializeNpy(tensor, dtype), { headers });
+    headers.set("X-Tensor-Shape", tensors[options.npyTensor].shape.join(","));
   }
-  const toWrite = Object.fromEntries(
-    Object.entries(tensors).map(([name, t]) => [
-      name,
-      dtype === "float16"
-        ? { dtype: "F16" as const, shape: t.shape, data: toFloat16Array(t.data) }
-        : { dtype: "F32" as const, shape: t.shape, data: t.data },
-    ]),
-  );
-  const metadata = Object.fromEntries(
-    Object.entries(meta).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-  headers.set("Content-Type", "application/octet-stream");
-  headers.set("Content-Disposition", 'attachment; filename="conditioning.safetensors"');
-  return new Response(serializeSafetensors(toWrite, metadata), { headers });
+  if (file.index !== undefined) headers.set("X-Tensor-Index", file.index);
+  return new Response(file.bytes as Uint8Array<ArrayBuffer>, { headers });
 }

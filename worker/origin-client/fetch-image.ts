@@ -2,9 +2,10 @@
  * Fetches an image by URL for the worker (the origin never fetches URLs): http/https only,
  * redirects followed manually (each hop re-checked, at most `maxRedirects`), the size cap
  * enforced while streaming (and from Content-Length up front), `Content-Type: image/*`
- * required, a timeout over the whole transfer. Hosts that are obviously private
- * (localhost, loopback, RFC 1918, link-local, .internal/.local) are refused unless
- * `allowPrivateHosts` is set.
+ * required, a timeout over the whole transfer (`AbortSignal.timeout`, joined with the
+ * caller's signal). Hosts that are obviously private (localhost, loopback, RFC 1918,
+ * link-local, .internal/.local; trailing dots ignored), for the first URL and every redirect,
+ * are refused unless `allowPrivateHosts` is set.
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { readCappedStream } from "../../conditioning/io/read-capped-stream.ts";
@@ -28,9 +29,22 @@ export interface FetchedImage {
 
 const MAX_URL_LENGTH = 4096;
 
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+/**
+ * The host as the resolver will see it: no IPv6 brackets, lower case, no trailing dots
+ * (`localhost.` and `LOCALHOST.` are localhost; the URL parser has already turned
+ * `0x7f.1`, `2130706433` or `127.1` into `127.0.0.1`).
+ */
+export function normaliseHost(hostname: string): string {
+  return hostname
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase()
+    .replace(/\.+$/, "");
+}
+
+export function isPrivateHost(hostname: string): boolean {
+  const host = normaliseHost(hostname);
   if (
+    host === "" ||
     host === "localhost" ||
     host.endsWith(".localhost") ||
     host.endsWith(".local") ||
@@ -45,6 +59,7 @@ function isPrivateHost(hostname: string): boolean {
       a === 0 ||
       a === 10 ||
       a === 127 ||
+      a >= 224 ||
       (a === 169 && b === 254) ||
       (a === 172 && b >= 16 && b <= 31) ||
       (a === 192 && b === 168) ||
@@ -52,13 +67,13 @@ function isPrivateHost(hostname: string): boolean {
     );
   }
   if (host.includes(":")) {
+    // "::" prefix: unspecified, loopback, IPv4-mapped (::ffff:) and IPv4-compatible;
+    // 64:ff9b: NAT64 of any IPv4; fc/fd unique local; fe80-febf link/site local.
     return (
-      host === "::" ||
-      host === "::1" ||
-      host.startsWith("fc") ||
-      host.startsWith("fd") ||
-      host.startsWith("fe80") ||
-      host.startsWith("::ffff:")
+      host.startsWith("::") ||
+      host.startsWith("64:ff9b:") ||
+      /^f[cd]/.test(host) ||
+      /^fe[89ab]/.test(host)
     );
   }
   return false;
@@ -130,84 +145,70 @@ export async function fetchImage(
   const allowPrivate = options.allowPrivateHosts ?? false;
   const label = `image URL ${rawUrl.slice(0, 200)}`;
   let url = checkUrl(rawUrl, allowPrivate, label);
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    for (let hop = 0; ; hop++) {
-      let response: Response;
-      try {
-        response = await options.fetch(url.toString(), {
-          method: "GET",
-          redirect: "manual",
-          headers: { accept: "image/*" },
-          signal: controller.signal,
-        });
-      } catch (error) {
-        throw new ClipEdgeError(
-          "invalid_request",
-          timedOut
-            ? `${label}: no answer within ${timeoutMs} ms`
-            : `${label}: fetch failed (${(error as Error)?.message ?? error})`,
-          { cause: error },
-        );
-      }
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel().catch(() => {});
-        const location = response.headers.get("location");
-        if (!location)
-          throw new ClipEdgeError(
-            "invalid_request",
-            `${label}: HTTP ${response.status} without Location`,
-          );
-        if (hop >= maxRedirects) {
-          throw new ClipEdgeError(
-            "invalid_request",
-            `${label}: more than ${maxRedirects} redirects`,
-          );
-        }
-        url = checkUrl(new URL(location, url).toString(), allowPrivate, label);
-        continue;
-      }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
-        throw new ClipEdgeError("invalid_request", `${label}: answered HTTP ${response.status}`, {
-          details: { status: response.status },
-        });
-      }
-      const contentType = (response.headers.get("content-type") ?? "")
-        .split(";")[0]
-        .trim()
-        .toLowerCase();
-      if (!contentType.startsWith("image/")) {
-        await response.body?.cancel().catch(() => {});
-        throw new ClipEdgeError(
-          "unsupported_media_type",
-          `${label}: content type "${contentType || "(none)"}" is not an image`,
-        );
-      }
-      try {
-        const bytes = await readCapped(response, options.maxBytes, label);
-        if (bytes.length === 0) throw new ClipEdgeError("invalid_request", `${label}: empty body`);
-        return { bytes, contentType, url: url.toString() };
-      } catch (error) {
-        if (error instanceof ClipEdgeError) throw error;
-        throw new ClipEdgeError(
-          "invalid_request",
-          timedOut
-            ? `${label}: transfer did not finish within ${timeoutMs} ms`
-            : `${label}: transfer failed`,
-          { cause: error },
-        );
-      }
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  for (let hop = 0; ; hop++) {
+    let response: Response;
+    try {
+      response = await options.fetch(url.toString(), {
+        method: "GET",
+        redirect: "manual",
+        headers: { accept: "image/*" },
+        signal,
+      });
+    } catch (error) {
+      throw new ClipEdgeError(
+        "invalid_request",
+        timeout.aborted
+          ? `${label}: no answer within ${timeoutMs} ms`
+          : `${label}: fetch failed (${(error as Error)?.message ?? error})`,
+        { cause: error },
+      );
     }
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      const location = response.headers.get("location");
+      if (!location)
+        throw new ClipEdgeError(
+          "invalid_request",
+          `${label}: HTTP ${response.status} without Location`,
+        );
+      if (hop >= maxRedirects) {
+        throw new ClipEdgeError("invalid_request", `${label}: more than ${maxRedirects} redirects`);
+      }
+      url = checkUrl(new URL(location, url).toString(), allowPrivate, label);
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new ClipEdgeError("invalid_request", `${label}: answered HTTP ${response.status}`, {
+        details: { status: response.status },
+      });
+    }
+    const contentType = (response.headers.get("content-type") ?? "")
+      .split(";")[0]
+      .trim()
+      .toLowerCase();
+    if (!contentType.startsWith("image/")) {
+      await response.body?.cancel().catch(() => {});
+      throw new ClipEdgeError(
+        "unsupported_media_type",
+        `${label}: content type "${contentType || "(none)"}" is not an image`,
+      );
+    }
+    try {
+      const bytes = await readCapped(response, options.maxBytes, label);
+      if (bytes.length === 0) throw new ClipEdgeError("invalid_request", `${label}: empty body`);
+      return { bytes, contentType, url: url.toString() };
+    } catch (error) {
+      if (error instanceof ClipEdgeError) throw error;
+      throw new ClipEdgeError(
+        "invalid_request",
+        timeout.aborted
+          ? `${label}: transfer did not finish within ${timeoutMs} ms`
+          : `${label}: transfer failed`,
+        { cause: error },
+      );
+    }
   }
 }

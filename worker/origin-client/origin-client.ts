@@ -2,15 +2,34 @@
  * The worker's client for the GPU origin (origin/). Runtime-agnostic: only `fetch`,
  * AbortController, FormData/Blob and timers, so it runs in workerd and in Node.
  *
- * - every attempt has a timeout (`timeoutMs`, AbortSignal);
+ * - every attempt has a timeout (`timeoutMs`, `AbortSignal.timeout`, joined with the
+ *   caller's signal by `AbortSignal.any`);
+ * - bodies both ways follow the shared zod protocol (conditioning/protocol/origin-wire.ts);
+ *   an answer that does not match it counts as an origin failure;
  * - connection errors and 502/503/504 are retried (`retries` times) after a jittered
  *   exponential backoff - embedding requests are idempotent;
  * - a circuit breaker fails fast while the origin is down (ClipEdgeError "origin_unavailable",
  *   with `retryAfterSeconds`), and lets one probe through after `resetMs`;
  * - the origin's own 4xx answers (bad image, too large, ...) are passed through with their
- *   code and message and do not count against the origin; 429 becomes "overloaded".
+ *   code and message and do not count against the origin; "overloaded" (503 + Retry-After
+ *   with that code, or a proxy's 429) is passed through with the origin's wait, not retried.
  */
-import { ClipEdgeError, type ClipEdgeErrorCode } from "../../conditioning/errors.ts";
+import type { z } from "zod";
+import { ClipEdgeError, type ClipEdgeErrorCode, HTTP_STATUS } from "../../conditioning/errors.ts";
+import {
+  ErrorBodySchema,
+  type ImageEmbeddingsResponse,
+  ImageEmbeddingsResponseSchema,
+  type OriginInfo,
+  OriginInfoSchema,
+  type TextEmbeddingsRequest,
+  type TextEmbeddingsResponse,
+  TextEmbeddingsResponseSchema,
+  type TextGraphRunRequest,
+  type TextGraphRunResponse,
+  TextGraphRunResponseSchema,
+  type WireTensor,
+} from "../../conditioning/protocol/origin-wire.ts";
 import { type BreakerState, createCircuitBreaker } from "./circuit-breaker.ts";
 
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -41,37 +60,6 @@ export interface OriginImage {
   contentType?: string;
 }
 
-export interface ImageEmbeddingsResponse {
-  model: string;
-  data: { index: number; image_embeds: number[] }[];
-}
-
-export interface TextEmbeddingsResponse {
-  model: string;
-  data: {
-    index: number;
-    text_embeds?: number[];
-    pooled?: number[];
-    num_tokens: number;
-    truncated: boolean;
-  }[];
-}
-
-export interface OriginInfo {
-  model: string;
-  provider: string;
-  vision: { imageSize: number } | null;
-  text: boolean;
-  textGraph: { inputNames: string[]; outputNames: string[] } | null;
-}
-
-export interface WireTensor {
-  type: string;
-  dims: number[];
-  /** Little-endian bytes, base64. */
-  data: string;
-}
-
 export interface OriginClient {
   /** GET /v1/info: what the origin serves. */
   info(options?: { signal?: AbortSignal }): Promise<OriginInfo>;
@@ -80,7 +68,7 @@ export interface OriginClient {
     inputs: Record<string, WireTensor>,
     fetches: readonly string[],
     options?: { signal?: AbortSignal },
-  ): Promise<{ model: string; outputs: Record<string, WireTensor> }>;
+  ): Promise<TextGraphRunResponse>;
   embedImages(
     images: readonly OriginImage[],
     options?: { normalize?: boolean; signal?: AbortSignal },
@@ -103,15 +91,12 @@ const PASS_THROUGH: Partial<Record<number, ClipEdgeErrorCode>> = {
   422: "invalid_request",
 };
 
-const KNOWN_CODES = new Set<string>([
-  "malformed",
-  "invalid_input",
-  "invalid_request",
-  "not_found",
-  "too_large",
-  "unsupported_media_type",
-  "unsupported",
-]);
+/** The origin's own 4xx codes, passed through as they are (credentials excepted). */
+const KNOWN_CODES = new Set<string>(
+  Object.entries(HTTP_STATUS)
+    .filter(([code, status]) => status >= 400 && status < 500 && code !== "unauthorized")
+    .map(([code]) => code),
+);
 
 class AttemptFailure extends Error {
   constructor(
@@ -125,11 +110,8 @@ class AttemptFailure extends Error {
 
 async function errorFromBody(response: Response): Promise<{ code?: string; message?: string }> {
   try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-    return {
-      code: typeof body?.error?.code === "string" ? body.error.code : undefined,
-      message: typeof body?.error?.message === "string" ? body.error.message : undefined,
-    };
+    const body = ErrorBodySchema.safeParse(await response.json());
+    return body.success ? body.data.error : {};
   } catch {
     return {};
   }
@@ -161,80 +143,99 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     now,
   });
 
-  /** One attempt: resolves with a 2xx Response, or throws AttemptFailure / ClipEdgeError. */
-  async function attempt(
+  /** One attempt: resolves with a 2xx body that matches `schema`, or throws AttemptFailure / ClipEdgeError. */
+  async function attempt<T>(
     path: string,
     init: () => RequestInit,
+    schema: z.ZodType<T> | undefined,
     outer?: AbortSignal,
-  ): Promise<unknown> {
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", onOuterAbort);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    let response: Response;
     try {
-      let response: Response;
-      try {
-        response = await options.fetch(`${base}${path}`, { ...init(), signal: controller.signal });
-      } catch (error) {
-        if (outer?.aborted) throw error;
-        if (timedOut) throw new AttemptFailure(false, `no answer within ${timeoutMs} ms`);
-        throw new AttemptFailure(
-          true,
-          `connection failed: ${(error as Error)?.message ?? String(error)}`,
-        );
-      }
-      if (response.ok) {
-        try {
-          return await response.json();
-        } catch (error) {
-          if (timedOut)
-            throw new AttemptFailure(false, `no complete answer within ${timeoutMs} ms`);
-          throw new AttemptFailure(
-            false,
-            `unreadable answer: ${(error as Error).message}`,
-            response.status,
-          );
-        }
-      }
-      if (RETRYABLE_STATUS.has(response.status)) {
-        await response.body?.cancel().catch(() => {});
-        throw new AttemptFailure(true, `HTTP ${response.status}`, response.status);
-      }
-      const body = await errorFromBody(response);
-      if (response.status === 429) {
-        throw new ClipEdgeError("overloaded", `origin is busy: ${body.message ?? "HTTP 429"}`, {
-          details: { retryAfterSeconds: retryAfterSeconds(response, 1), status: 429 },
-        });
-      }
-      const passCode = PASS_THROUGH[response.status];
-      if (passCode) {
-        const code =
-          body.code && KNOWN_CODES.has(body.code) ? (body.code as ClipEdgeErrorCode) : passCode;
-        throw new ClipEdgeError(code, body.message ?? `origin answered HTTP ${response.status}`);
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new ClipEdgeError(
-          "origin_unavailable",
-          "origin rejected the worker's credentials (check ORIGIN_SECRET on both sides)",
-          { details: { status: response.status } },
-        );
-      }
-      throw new AttemptFailure(
-        false,
-        `HTTP ${response.status}${body.code ? ` (${body.code})` : ""}`,
-        response.status,
-      );
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener("abort", onOuterAbort);
+      response = await options.fetch(`${base}${path}`, { ...init(), signal });
+    } catch (error) {
+      if (outer?.aborted) throw error;
+      if (timeout.aborted) throw new AttemptFailure(false, `no answer within ${timeoutMs} ms`);
+      throw new AttemptFailure(true, `connection failed: ${(error as Error)?.message ?? error}`);
     }
+    if (response.ok) return readAnswer(response, schema, timeout);
+    // 502/504 come from proxies, not the origin: no error body worth reading.
+    const body =
+      response.status === 502 || response.status === 504 ? {} : await errorFromBody(response);
+    if (response.status === 429 || body.code === "overloaded") {
+      throw new ClipEdgeError(
+        "overloaded",
+        `origin is busy: ${body.message ?? `HTTP ${response.status}`}`,
+        {
+          details: {
+            retryAfterSeconds: retryAfterSeconds(response, 1),
+            originStatus: response.status,
+          },
+        },
+      );
+    }
+    if (RETRYABLE_STATUS.has(response.status)) {
+      await response.body?.cancel().catch(() => {});
+      throw new AttemptFailure(true, `HTTP ${response.status}`, response.status);
+    }
+    const passCode = PASS_THROUGH[response.status];
+    if (passCode) {
+      const code =
+        body.code && KNOWN_CODES.has(body.code) ? (body.code as ClipEdgeErrorCode) : passCode;
+      throw new ClipEdgeError(code, body.message ?? `origin answered HTTP ${response.status}`);
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new ClipEdgeError(
+        "origin_unavailable",
+        "origin rejected the worker's credentials (check ORIGIN_SECRET on both sides)",
+        { details: { originStatus: response.status } },
+      );
+    }
+    throw new AttemptFailure(
+      false,
+      `HTTP ${response.status}${body.code ? ` (${body.code})` : ""}`,
+      response.status,
+    );
   }
 
-  async function call<T>(path: string, init: () => RequestInit, signal?: AbortSignal): Promise<T> {
+  async function readAnswer<T>(
+    response: Response,
+    schema: z.ZodType<T> | undefined,
+    timeout: AbortSignal,
+  ): Promise<T> {
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch (error) {
+      if (timeout.aborted)
+        throw new AttemptFailure(false, `no complete answer within ${timeoutMs} ms`);
+      throw new AttemptFailure(
+        false,
+        `unreadable answer: ${(error as Error).message}`,
+        response.status,
+      );
+    }
+    if (!schema) return json as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AttemptFailure(
+        false,
+        `answer does not match the protocol (${issue?.path.join(".") || "body"}: ${issue?.message})`,
+        response.status,
+      );
+    }
+    return parsed.data;
+  }
+
+  async function call<T>(
+    path: string,
+    init: () => RequestInit,
+    schema: z.ZodType<T> | undefined,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let lastReason = "";
     for (let i = 0; i <= retries; i++) {
       const admission = breaker.admit();
@@ -246,7 +247,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
         );
       }
       try {
-        const result = (await attempt(path, init, signal)) as T;
+        const result = await attempt(path, init, schema, signal);
         breaker.onSuccess();
         return result;
       } catch (error) {
@@ -276,7 +277,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
       if (images.length === 0) {
         return Promise.reject(new ClipEdgeError("invalid_input", "embedImages: no images"));
       }
-      return call<ImageEmbeddingsResponse>(
+      return call(
         `/v1/image-embeddings${normalize ? "?normalize=true" : ""}`,
         () => {
           const form = new FormData();
@@ -288,37 +289,42 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
           });
           return { method: "POST", headers: auth, body: form };
         },
+        ImageEmbeddingsResponseSchema,
         signal,
       );
     },
     embedTexts(texts, { normalize = false, signal } = {}) {
-      return call<TextEmbeddingsResponse>(
+      const request: TextEmbeddingsRequest = { input: [...texts], normalize };
+      return call(
         "/v1/text-embeddings",
         () => ({
           method: "POST",
           headers: { ...auth, "content-type": "application/json" },
-          body: JSON.stringify({ input: texts, normalize }),
+          body: JSON.stringify(request),
         }),
+        TextEmbeddingsResponseSchema,
         signal,
       );
     },
     info({ signal } = {}) {
-      return call<OriginInfo>("/v1/info", () => ({ method: "GET", headers: auth }), signal);
+      return call("/v1/info", () => ({ method: "GET", headers: auth }), OriginInfoSchema, signal);
     },
     runTextGraph(inputs, fetches, { signal } = {}) {
-      return call<{ model: string; outputs: Record<string, WireTensor> }>(
+      const request: TextGraphRunRequest = { inputs, fetches: [...fetches] };
+      return call(
         "/v1/text-graph/run",
         () => ({
           method: "POST",
           headers: { ...auth, "content-type": "application/json" },
-          body: JSON.stringify({ inputs, fetches }),
+          body: JSON.stringify(request),
         }),
+        TextGraphRunResponseSchema,
         signal,
       );
     },
     async ready() {
       try {
-        await call<unknown>("/readyz", () => ({ method: "GET" }));
+        await call<unknown>("/readyz", () => ({ method: "GET" }), undefined);
         return true;
       } catch {
         return false;

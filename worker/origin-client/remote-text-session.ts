@@ -6,7 +6,8 @@
 import type { InferenceSessionLike, TensorLike } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { decodeBase64, encodeBase64 } from "../../conditioning/formats/base64.ts";
-import type { OriginClient, WireTensor } from "./origin-client.ts";
+import type { WireTensor } from "../../conditioning/protocol/origin-wire.ts";
+import type { OriginClient } from "./origin-client.ts";
 
 function toInt64Wire(name: string, tensor: TensorLike): WireTensor {
   const { data, dims } = tensor;

@@ -1,6 +1,7 @@
 /** POST /v1/conditioning: diffusers-named conditioning tensors for a preset. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createConditioner } from "../../conditioning/conditioner/conditioner.ts";
+import { conditioningMetadataStrings } from "../../conditioning/conditioner/metadata.ts";
 import { getPreset } from "../../conditioning/conditioner/presets.ts";
 import { REQUEST_DEFAULTS } from "../../conditioning/conditioner/request-schema.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
@@ -93,7 +94,8 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
           format,
           dtype,
           npyTensor: main,
-          meta: {
+          metadata: conditioningMetadataStrings(result.metadata),
+          fields: {
             object: "conditioning",
             model: modelIds.join("+"),
             models: models.map((m) => ({ id: m.id, hash: m.hash })),

@@ -2,8 +2,10 @@
  * POST /v1/embeddings: the OpenAI embeddings API over normalised CLIP text_embeds, plus
  * image items (`{ image: { b64 | url } }`) embedded by the origin (normalised image_embeds).
  */
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { encodeBase64 } from "../../conditioning/formats/base64.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
@@ -162,10 +164,5 @@ async function embedMixed(
 
 /** Little-endian float32 bytes, base64 (what the OpenAI SDKs decode). */
 export function toBase64(vector: Float32Array): string {
-  const bytes = new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return encodeBase64(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
 }

@@ -1,6 +1,5 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { ClipEdgeError } from "../../../conditioning/errors.ts";
 import {
   clipTransform,
   type DecodedImage,
@@ -11,6 +10,7 @@ import { OPENAI_CLIP_PREPROCESSOR, parsePreprocessorConfig } from "../../../node
 import { createImageDecoder } from "../../../node/image/decode.ts";
 import { createImagePreprocessor } from "../../../node/image/image-preprocessor.ts";
 import { resample } from "../../../node/image/pil-resample.ts";
+import { codeOf } from "../../helpers/error-code.ts";
 import {
   FIXTURE_IMAGES,
   goldenPixelValues,
@@ -131,16 +131,6 @@ describe("PIL semantics", () => {
 
 describe("decoding", () => {
   const decode = createImageDecoder(sharpFactory, { maxBytes: 1_000_000, maxPixels: 1_000_000 });
-
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-      return "ok";
-    } catch (error) {
-      expect(error).toBeInstanceOf(ClipEdgeError);
-      return (error as ClipEdgeError).code;
-    }
-  }
 
   it("rejects a decompression bomb from the header (413) before decoding", async () => {
     const bomb = await sharp({

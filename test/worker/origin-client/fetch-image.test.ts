@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClipEdgeError } from "../../../conditioning/errors.ts";
-import { fetchImage } from "../../../worker/origin-client/fetch-image.ts";
+import { fetchImage, isPrivateHost } from "../../../worker/origin-client/fetch-image.ts";
+import { codeOf } from "../../helpers/error-code.ts";
 import { readFixtureImage } from "../../origin/helpers.ts";
 import { startLocalServer } from "./local-server.ts";
 
 const png = readFixtureImage("camera.png");
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClipEdgeError);
-    return (error as ClipEdgeError).code;
-  }
-}
 
 describe("fetchImage", () => {
   let server: Awaited<ReturnType<typeof startLocalServer>>;
@@ -101,6 +91,62 @@ describe("fetchImage", () => {
     ]) {
       expect(await codeOf(fetchImage(host, strict)), host).toBe("invalid_input");
     }
+  });
+
+  // Spellings of loopback / private hosts, as a client could write them in a URL.
+  const PRIVATE = [
+    "localhost",
+    "localhost.",
+    "LOCALHOST.",
+    "LocalHost..",
+    "a.localhost.",
+    "printer.local.",
+    "metadata.google.internal.",
+    "127.0.0.1",
+    "127.0.0.1.",
+    "127.1",
+    "0x7f.1",
+    "0177.0.0.1",
+    "2130706433",
+    "0",
+    "0.0.0.0",
+    "10.0.0.1.",
+    "169.254.169.254",
+    "[::1]",
+    "[0:0:0:0:0:0:0:1]",
+    "[::]",
+    "[::ffff:127.0.0.1]",
+    "[::127.0.0.1]",
+    "[64:ff9b::127.0.0.1]",
+    "[fd00::1]",
+    "[fe80::1]",
+  ];
+  const PUBLIC = [
+    "example.com",
+    "example.com.",
+    "localhost.example.com",
+    "8.8.8.8",
+    "[2001:db8::1]",
+  ];
+
+  it.each(PRIVATE)("refuses %s (first URL and as a redirect target)", async (host) => {
+    const { allowPrivateHosts: _ignored, ...strict } = opts;
+    const url = `http://${host}:${new URL(base()).port}/photo.png`;
+    expect(isPrivateHost(new URL(url).hostname)).toBe(true);
+    const seen: string[] = [];
+    const scripted = async (input: Request | string | URL) => {
+      seen.push(String(input));
+      return new Response(null, { status: 302, headers: { location: url } });
+    };
+    expect(await codeOf(fetchImage(url, { ...strict, fetch: scripted }))).toBe("invalid_input");
+    expect(seen).toEqual([]);
+    const hop = fetchImage("http://images.example.com/a.png", { ...strict, fetch: scripted });
+    expect(await codeOf(hop)).toBe("invalid_input");
+    expect(seen).toEqual(["http://images.example.com/a.png"]);
+  });
+
+  it.each(PUBLIC)("lets %s through", (host) => {
+    expect(isPrivateHost(new URL(`http://${host}/x`).hostname)).toBe(false);
   });
 
   it("checks the content type and the status", async () => {

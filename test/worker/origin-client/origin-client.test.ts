@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClipEdgeError } from "../../../conditioning/errors.ts";
 import { createImagePreprocessor } from "../../../node/image/image-preprocessor.ts";
 import { createVisionEncoder } from "../../../node/runtime/vision-encoder.ts";
 import { createOriginApp, type OriginApp } from "../../../origin/server/app.ts";
@@ -8,6 +7,7 @@ import {
   createOriginClient,
   type OriginClientOptions,
 } from "../../../worker/origin-client/origin-client.ts";
+import { codeOf } from "../../helpers/error-code.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 import {
   FIXTURE_IMAGES,
@@ -21,16 +21,6 @@ import { tinyOpenaiVisionSession } from "../../origin/tiny-vision.ts";
 import { startLocalServer } from "./local-server.ts";
 
 const SECRET = "worker-origin-secret-0123";
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClipEdgeError);
-    return (error as ClipEdgeError).code;
-  }
-}
 
 describe("origin client against the real origin (tiny-openai vision, onnxruntime-node)", () => {
   let origin: OriginApp;
@@ -204,22 +194,51 @@ describe("origin client failure handling (scripted local server)", () => {
     expect(requests).toBe(1);
   });
 
-  it("maps 429 to overloaded with the origin's Retry-After", async () => {
+  it.each([
+    [503, "the origin's own queue full (503 + Retry-After, code overloaded)"],
+    [429, "a proxy's rate limit"],
+  ])(
+    "maps %i overloaded to overloaded with the origin's Retry-After, no retry (%s)",
+    async (status) => {
+      let requests = 0;
+      const server = await startLocalServer((req, res) => {
+        requests++;
+        req.resume();
+        res.writeHead(status, { "content-type": "application/json", "retry-after": "7" });
+        res.end(JSON.stringify({ error: { code: "overloaded", message: "queue full" } }));
+      });
+      const c = createOriginClient({
+        baseUrl: server.url,
+        secret: SECRET,
+        fetch: (i, n) => fetch(i, n),
+        sleep: async () => {},
+      });
+      const error = await c.embedTexts(["x"]).catch((e) => e);
+      await server.close();
+      expect(error.code).toBe("overloaded");
+      expect(error.details.retryAfterSeconds).toBe(7);
+      expect(requests).toBe(1);
+      expect(c.breakerState()).toBe("closed");
+    },
+  );
+
+  it("counts an answer that does not match the wire protocol as an origin failure", async () => {
     const server = await startLocalServer((req, res) => {
       req.resume();
-      res.writeHead(429, { "content-type": "application/json", "retry-after": "7" });
-      res.end(JSON.stringify({ error: { code: "overloaded", message: "queue full" } }));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ model: "m", data: [{ index: 0, image_embeds: "nope" }] }));
     });
     const c = createOriginClient({
       baseUrl: server.url,
       secret: SECRET,
       fetch: (i, n) => fetch(i, n),
+      breaker: { failureThreshold: 1 },
     });
-    const error = await c.embedTexts(["x"]).catch((e) => e);
+    const error = await c.embedImages([{ bytes: new Uint8Array(8) }]).catch((e) => e);
     await server.close();
-    expect(error.code).toBe("overloaded");
-    expect(error.details.retryAfterSeconds).toBe(7);
-    expect(c.breakerState()).toBe("closed");
+    expect(error.code).toBe("origin_unavailable");
+    expect(error.message).toMatch(/data\.0\.image_embeds/);
+    expect(c.breakerState()).toBe("open");
   });
 
   it("validates its configuration", () => {
