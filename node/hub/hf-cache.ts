@@ -10,8 +10,9 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { TOKENIZER_FILES } from "../prepare/bundle-tokenizer.ts";
 import { joinRepoPath, tokenizerFolderFor } from "./hub-url.ts";
-import { PULL_RECORD_FILE, type PullRecord, TOKENIZER_FILES } from "./pull-model.ts";
+import { PULL_RECORD_FILE, type PullRecord } from "./pull-model.ts";
 import type { HubSpec } from "./resolve-model.ts";
 import { shardNames } from "./shard-index.ts";
 
