@@ -30,8 +30,10 @@ describe.each([
   ["tiny-int8-traffic", "bundle/variants/int8"],
   ["tiny-int8-edge-traffic", "bundle/variants/int8-edge"],
 ])("%s under concurrent traffic", (model, from) => {
+  // A wider micro-batching window than the default 4 ms, read by worker/config/limits.ts.
+  const appEnv = { MODELS: env.MODELS, DEFAULT_MODEL: model, BATCH_WINDOW_MS: "20" };
   const app = createWorkerApp({
-    env: { MODELS: env.MODELS, DEFAULT_MODEL: model, BATCH_WINDOW_MS: "20" },
+    env: appEnv,
     runtime: createWorkerOrtRuntime,
     cache: () => undefined,
   });
