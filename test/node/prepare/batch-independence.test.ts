@@ -31,10 +31,12 @@ const EOT = 49407;
 const SEQ = 77;
 const TOL = 1e-6;
 /**
- * Cutting the sequence changes the length of the attention reductions (softmax
- * sum, probs @ V), so fp32 rounding can move by a few ulps: measured 9.5e-7 on
- * fp32 and 1.4e-6 on q4 (values up to ~3.4, ulp 2.4e-7), exactly 0 on int8 and
- * mixed (the per-token rounding absorbs it). 1e-6 relative to the output's scale.
+ * Cutting the sequence changes the length of the attention Softmax rows, and
+ * onnxruntime's vectorised Softmax sum rounds differently with the row length (a
+ * masked row of 9 vs 77: 6e-8 apart; probs @ V is exact). fp32 attention then
+ * moves by a few ulps: measured 9.5e-7 on fp32 and 1.4e-6 on q4 (values up to
+ * ~3.4, ulp 2.4e-7), exactly 0 on int8 and mixed (the per-token rounding absorbs
+ * it). So: 1e-6 relative to the output's scale.
  */
 const cutTolerance = (v: Float32Array) => TOL * Math.max(1, ...Array.from(v, Math.abs));
 const PER_ROW = ["last_hidden_state", "hidden_states_2", "hidden_states_ln_2"] as const;
