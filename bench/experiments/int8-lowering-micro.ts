@@ -4,7 +4,7 @@
  * vs per-token formulations. Each graph is one Linear; every per-token variant must
  * give the same floats as the production `int8Linear` (checked and printed).
  *
- *   npx tsx bench/experiments/int8-lowering-micro.ts [runs] [batch]
+ *   npx tsx bench/experiments/int8-lowering-micro.ts [runs] [batch] [tokens]
  */
 import { createGraphBuilder } from "../../node/onnx/graph-builder.ts";
 import { DataType, encodeModel } from "../../node/onnx/onnx-proto.ts";
@@ -55,17 +55,19 @@ async function session(emit: LinearEmitter, k: number, n: number, weight: Float3
   return createOrtWebSession(concatEncoded(encodeModel(model)));
 }
 
-async function main(runs: number, batch: number) {
-  console.log(`onnxruntime-web WASM, 1 thread; input [${batch},77,K]; median of ${runs} runs (ms)`);
+async function main(runs: number, batch: number, seq: number) {
+  console.log(
+    `onnxruntime-web WASM, 1 thread; input [${batch},${seq},K]; median of ${runs} runs (ms)`,
+  );
   for (const { label, k, n } of SHAPES) {
     const weight = gaussian(n * k, 1, 0.02);
-    const xData = gaussian(batch * 77 * k, 2, 1);
+    const xData = gaussian(batch * seq * k, 2, 1);
     for (let c = 0; c < k; c += 97) xData[c] *= 40; // a few outliers in the first row
     // Round-robin over the lowerings so load on the machine hits them alike.
     const entries = Object.entries(LOWERINGS);
     const sessions = await Promise.all(entries.map(([, emit]) => session(emit, k, n, weight)));
     const runs1 = sessions.map((s) => {
-      const feeds = { x: s.tensor("float32", xData, [batch, 77, k]) };
+      const feeds = { x: s.tensor("float32", xData, [batch, seq, k]) };
       return async () => (await s.run(feeds)).y.data as Float32Array;
     });
     const outs = [];
@@ -91,4 +93,8 @@ async function main(runs: number, batch: number) {
   }
 }
 
-await main(Number(process.argv[2]) || 30, Number(process.argv[3]) || 1);
+await main(
+  Number(process.argv[2]) || 30,
+  Number(process.argv[3]) || 1,
+  Number(process.argv[4]) || 77,
+);
