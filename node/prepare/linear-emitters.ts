@@ -75,7 +75,7 @@ const MIN_ACT_SCALE = 1e-30;
  * element is the two scale multiplications.
  *
  * Speed (bench/experiments/int8-lowering-micro.ts, onnxruntime-web WASM, CLIP-L
- * shapes, round-robin): within 1-4 % of the per-tensor lowering per Linear (the GEMM
+ * shapes, round-robin): 1-9 % over the per-tensor lowering per Linear (the GEMM
  * dominates) and as fast as or faster than the exact alternatives tried (Div/Round/
  * Add/Cast, Max(ReduceMax, -ReduceMin) instead of Abs, a 2-D MatMulInteger). One Mul
  * by the outer product s[b,t] * w_scale[n] is not exact (1 ulp off), so not used.
