@@ -4,6 +4,7 @@ import {
   createQ4Linear,
   fp32Linear,
   int8Linear,
+  int8PerTensorLinear,
   type LinearEmitter,
 } from "../../node/prepare/linear-emitters.ts";
 import { quantizeInt8PerColumn } from "../../node/prepare/quantize-weights.ts";
@@ -13,7 +14,7 @@ import type { LinearParams } from "../../node/prepare/tower-weights.ts";
  * Linear-layer lowering choices measured against each other (lever
  * experiments; the production emitters live in node/prepare/linear-emitters.ts).
  */
-export type LinearKind = "fp32" | "int8" | "int8-dq" | "q4" | "q4-acc4";
+export type LinearKind = "fp32" | "int8" | "int8-tensor" | "int8-dq" | "q4" | "q4-acc4";
 
 function addBias(g: GraphBuilder, y: string, p: LinearParams, name: string): string {
   if (!p.bias) return y;
@@ -42,6 +43,9 @@ export function linearFor(kind: LinearKind): LinearEmitter {
       return fp32Linear;
     case "int8":
       return int8Linear;
+    case "int8-tensor":
+      // pre-#11 per-tensor activation scale (batch-dependent), the baseline per-token is held to
+      return int8PerTensorLinear;
     case "int8-dq":
       return int8DequantLinear;
     case "q4":

@@ -54,6 +54,8 @@ export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env
               "int8-embeds-ext",
               "mixed-embeds-ext",
               "int8-staged",
+              "int8-tensor",
+              "int8-tensor-staged",
               "mixed-staged",
               "q4-staged",
               "q4-acc4",

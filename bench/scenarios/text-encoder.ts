@@ -125,6 +125,7 @@ const SIBLING: Record<string, string> = {
   "int8-embeds-ext": "int8",
   "mixed-embeds-ext": "mixed-q4mlp",
   "int8-staged": "int8",
+  "int8-tensor-staged": "int8-tensor",
   "mixed-staged": "mixed-q4mlp",
   "q4-staged": "q4",
 };

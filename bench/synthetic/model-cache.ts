@@ -9,7 +9,7 @@ import { synthTextWeights, synthVisionWeights } from "./synthetic-weights.ts";
 import { buildVariantGraph, type VariantSpec } from "./variants.ts";
 
 /** Bump when the generator or the graph builders change what a cached model contains. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export interface PreparedModel {
   model: string;

@@ -78,6 +78,20 @@ export const EXPERIMENT_VARIANTS: VariantSpec[] = [
     stages: 12,
     experiment: "q4 layers, one stage per layer + table outside + external data",
   },
+  {
+    id: "int8-tensor",
+    quantization: "int8",
+    experiment: "per-tensor int8 activations (pre-#11 DynamicQuantizeLinear; batch-dependent)",
+  },
+  {
+    id: "int8-tensor-staged",
+    quantization: "int8",
+    externalData: true,
+    embeddingsOutside: true,
+    stages: 12,
+    experiment:
+      "per-tensor int8 (pre-#11), as prepare --edge: the baseline of per-token int8-staged",
+  },
   { id: "q4-acc4", quantization: "q4", experiment: "MatMulNBits accuracy_level 4" },
   { id: "int8-dq", quantization: "int8", experiment: "DequantizeLinear -> fp32 MatMul" },
   { id: "mixed-q4mlp", quantization: "q4", experiment: "4-bit MLP, int8 attention" },
@@ -99,6 +113,8 @@ const LINEAR_OF: Record<string, { attn: LinearKind; mlp: LinearKind }> = {
   "int8-embeds-ext": { attn: "int8", mlp: "int8" },
   "mixed-embeds-ext": { attn: "int8", mlp: "q4" },
   "int8-staged": { attn: "int8", mlp: "int8" },
+  "int8-tensor": { attn: "int8-tensor", mlp: "int8-tensor" },
+  "int8-tensor-staged": { attn: "int8-tensor", mlp: "int8-tensor" },
   "mixed-staged": { attn: "int8", mlp: "q4" },
   "q4-staged": { attn: "q4", mlp: "q4" },
 };

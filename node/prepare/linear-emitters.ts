@@ -73,6 +73,12 @@ const MIN_ACT_SCALE = 1e-30;
  * uint8 with a fixed zero point of 128 keeps onnxruntime's U8S8 GEMM kernel and a
  * scalar zero point; integer accumulation is exact, so the only float work per
  * element is the two scale multiplications.
+ *
+ * Speed (bench/experiments/int8-lowering-micro.ts, onnxruntime-web WASM, CLIP-L
+ * shapes, round-robin): 1-9 % over the per-tensor lowering per Linear (the GEMM
+ * dominates) and as fast as or faster than the exact alternatives tried (Div/Round/
+ * Add/Cast, Max(ReduceMax, -ReduceMin) instead of Abs, a 2-D MatMulInteger). One Mul
+ * by the outer product s[b,t] * w_scale[n] is not exact (1 ulp off), so not used.
  */
 export const int8Linear: LinearEmitter = (g, x, p, name) => {
   const { w, ws } = int8Weights(g, p, name);

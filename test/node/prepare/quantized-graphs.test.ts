@@ -93,30 +93,48 @@ describe("quantised linear layers in onnxruntime-web match their dequantised wei
     expect(max).toBeLessThanOrEqual(1e-4);
   });
 
-  it("int8 DynamicQuantizeLinear + MatMulInteger stays within the activation quantisation error", async () => {
+  it("int8 per-token QuantizeLinear + MatMulInteger stays within each row's quantisation step", async () => {
     const q = quantizeInt8PerColumn(weight, n, k);
     const deq = new Float32Array(n * k);
     for (let r = 0; r < n; r++)
       for (let t = 0; t < k; t++) deq[r * k + t] = q.data[t * n + r] * q.scales[r];
-    const got = await runLinear(int8Linear, weight, m, k, n, x);
-    const ref = matmulT(x, deq, m, k, n);
-    // x is quantised to uint8 over its range (step (max-min)/255): error per output
-    // <= step/2 * sum_k |w| ; bound it generously by that.
-    let xmin = 0;
-    let xmax = 0;
-    for (const v of x) {
-      xmin = Math.min(xmin, v);
-      xmax = Math.max(xmax, v);
-    }
-    const step = (xmax - xmin) / 255;
-    for (let j = 0; j < n; j++) {
-      let l1 = 0;
-      for (let t = 0; t < k; t++) l1 += Math.abs(deq[j * k + t]);
-      for (let i = 0; i < m; i++)
+    // Row 3 is 50x larger: with one scale per tensor it would coarsen every other row.
+    const xs = x.map((v, i) => (Math.floor(i / k) === 3 ? v * 50 : v));
+    const got = await runLinear(int8Linear, weight, m, k, n, xs);
+    const ref = matmulT(xs, deq, m, k, n);
+    // Row i is quantised symmetrically with step s_i = max|x_i| / 127, so each element is
+    // off by <= s_i / 2 and each output by <= s_i / 2 * sum_k |w_jk| (plus float rounding).
+    for (let i = 0; i < m; i++) {
+      let amax = 0;
+      for (let t = 0; t < k; t++) amax = Math.max(amax, Math.abs(xs[i * k + t]));
+      const step = amax / 127;
+      for (let j = 0; j < n; j++) {
+        let l1 = 0;
+        for (let t = 0; t < k; t++) l1 += Math.abs(deq[j * k + t]);
         expect(Math.abs(ref[i * n + j] - got[i * n + j])).toBeLessThanOrEqual(
-          (step / 2) * l1 + 1e-5,
+          (step / 2) * l1 * (1 + 1e-5) + 1e-6,
         );
+      }
     }
+  });
+
+  it("int8 per-token: a row's result does not depend on the other rows", async () => {
+    const row = 2;
+    const alone = await runLinear(int8Linear, weight, 1, k, n, x.slice(row * k, (row + 1) * k));
+    // Same row among others, then among others scaled by 1000 (a per-tensor scale would move).
+    for (const factor of [1, 1000]) {
+      const xs = x.map((v, i) => (Math.floor(i / k) === row ? v : v * factor));
+      const got = await runLinear(int8Linear, weight, m, k, n, xs);
+      let diff = 0;
+      for (let j = 0; j < n; j++) diff = Math.max(diff, Math.abs(got[row * n + j] - alone[j]));
+      expect(diff, `others x${factor}`).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it("int8 per-token: an all-zero row gives zeros, not NaN", async () => {
+    const xs = x.map((v, i) => (Math.floor(i / k) === 1 ? 0 : v));
+    const got = await runLinear(int8Linear, weight, m, k, n, xs);
+    expect(Array.from(got.subarray(n, 2 * n))).toEqual(new Array(n).fill(0));
   });
 
   it("int8 per-row table reconstructs each row within half a step", () => {
