@@ -42,6 +42,9 @@ export default defineConfig({
       },
       {
         plugins: [cloudflareTest(workerTestOptions)],
+        // A checkout whose node_modules is a link (a git worktree sharing one install) must
+        // still resolve onnxruntime-web's .wasm inside node_modules, not at the link's target.
+        resolve: { preserveSymlinks: true },
         test: {
           name: "worker",
           include: [WORKERD],
