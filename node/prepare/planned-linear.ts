@@ -1,0 +1,28 @@
+import type { LinearPrecision } from "../../conditioning/bundle/manifest.ts";
+import { fp32Linear, int8Linear, type LinearEmitter } from "./linear-emitters.ts";
+import { applySmoothing } from "./smooth-quant.ts";
+import type { TextTowerWeights } from "./tower-weights.ts";
+
+/**
+ * A Linear lowering that follows a per-Linear precision plan: names the plan
+ * marks "fp32" get fp32Linear, the others `quantized` (per-token int8 by
+ * default; "int8-smooth" Linears are int8 on smoothed weights, see
+ * plannedWeights). Names the plan does not list are quantized.
+ */
+export function plannedLinear(
+  plan: Readonly<Record<string, LinearPrecision>>,
+  quantized: LinearEmitter = int8Linear,
+): LinearEmitter {
+  return (g, x, p, name) =>
+    plan[name] === "fp32" ? fp32Linear(g, x, p, name) : quantized(g, x, p, name);
+}
+
+/** The weights a plan's graph is built from: its "int8-smooth" Linears smoothed by `factors`. */
+export function plannedWeights(
+  weights: TextTowerWeights,
+  plan: Readonly<Record<string, LinearPrecision>>,
+  factors: ReadonlyMap<string, Float32Array>,
+): TextTowerWeights {
+  const used = new Map([...factors].filter(([name]) => plan[name] === "int8-smooth"));
+  return applySmoothing(weights, used);
+}

@@ -1,0 +1,208 @@
+import type { LinearPrecision, PrecisionGuardReport } from "../../conditioning/bundle/manifest.ts";
+import {
+  type CalibrationCapture,
+  type CalibrationIds,
+  captureCalibration,
+  runTextOutputs,
+  type TextOutputs,
+} from "./calibration-capture.ts";
+import type { TextConfig } from "./clip-config.ts";
+import { fusedQkv } from "./encoder-layer.ts";
+import type { LinearEmitter } from "./linear-emitters.ts";
+import { int8RowError } from "./linear-sensitivity.ts";
+import { plannedLinear, plannedWeights } from "./planned-linear.ts";
+import { compareRows } from "./quant-report.ts";
+import { openMeasurementSession, type SessionOpener } from "./reference-session.ts";
+import { DEFAULT_SMOOTHING_ALPHA, isSmoothable, smoothingFactors } from "./smooth-quant.ts";
+import { buildTextGraph } from "./text-graph.ts";
+import type { LinearParams, TextTowerWeights } from "./tower-weights.ts";
+
+export const DEFAULT_MIN_TOKEN_COSINE = 0.999;
+export const DEFAULT_MIN_EMBED_COSINE = 0.9995;
+
+/** "auto": smooth a q/k/v or fc1 Linear when it lowers its estimated int8 error. */
+export type SmoothingMode = "auto" | "all" | "off";
+
+export interface GuardOptions {
+  minTokenCosine?: number;
+  minEmbedCosine?: number;
+  smoothing?: SmoothingMode;
+  alpha?: number;
+  /** Sampled rows per Linear for the sensitivity estimate (default 64). */
+  sampleRows?: number;
+  /** Cap on end-to-end evaluations of the search (default 10). */
+  maxEvaluations?: number;
+  /** The quantised lowering (default per-token int8). */
+  quantized?: LinearEmitter;
+  open?: SessionOpener;
+  log?: (line: string) => void;
+}
+
+export interface PlanAccuracy {
+  tokenCosineMin: number;
+  tokenCosineMean: number;
+  embedsCosineMin: number;
+}
+
+export interface GuardOutcome {
+  /** Weights to build the int8 graphs from (smoothed where the plan says so). */
+  weights: TextTowerWeights;
+  /** Linear lowering that follows the plan. */
+  linear: LinearEmitter;
+  report: Omit<PrecisionGuardReport, "calibration">;
+}
+
+/** The Linear named `layer<i>.<kind>` as the graph builder emits it. */
+export function linearParams(cfg: TextConfig, w: TextTowerWeights, name: string): LinearParams {
+  const [, index, kind] = /^layer(\d+)\.(\w+)$/.exec(name) ?? [];
+  const layer = w.layers[Number(index)];
+  if (kind === "qkv") return fusedQkv(layer, (cfg.hiddenSize / cfg.numHeads) ** -0.5);
+  if (kind === "out_proj") return layer.out;
+  return kind === "fc1" ? layer.fc1 : layer.fc2;
+}
+
+/** The int8 graph of a plan vs the fp32 reference outputs on the calibration ids. */
+export async function evaluatePlan(
+  cfg: TextConfig,
+  weights: TextTowerWeights,
+  linear: LinearEmitter,
+  input: CalibrationIds,
+  reference: TextOutputs,
+  open: SessionOpener = openMeasurementSession,
+): Promise<PlanAccuracy> {
+  const built = buildTextGraph(cfg, weights, {
+    quantization: "int8",
+    hiddenStates: 0,
+    tokenEmbedding: "int8",
+    linear,
+  });
+  const session = await open(built.model, "text int8 candidate");
+  const got = await runTextOutputs(session, input);
+  await session.release();
+  const tokens = compareRows(reference.lastHidden, got.lastHidden, cfg.hiddenSize);
+  const embeds = compareRows(
+    reference.embeds,
+    got.embeds,
+    reference.embeds.length / input.ids.length,
+  );
+  return {
+    tokenCosineMin: tokens.cosineMin,
+    tokenCosineMean: tokens.cosineMean,
+    embedsCosineMin: embeds.cosineMin,
+  };
+}
+
+/** Per Linear: estimated int8 error, smoothed error and factors (for smoothable ones). */
+export function estimateSensitivity(
+  cfg: TextConfig,
+  w: TextTowerWeights,
+  capture: CalibrationCapture,
+  smoothing: SmoothingMode,
+  alpha: number,
+) {
+  const sensitivity: Record<string, { int8: number; smoothed?: number }> = {};
+  const factors = new Map<string, Float32Array>();
+  for (const [name, c] of capture.linears) {
+    const p = linearParams(cfg, w, name);
+    const int8 = int8RowError(c.sample, c.rows, p);
+    sensitivity[name] = { int8 };
+    if (smoothing !== "off" && isSmoothable(name)) {
+      const s = smoothingFactors(c.actMax, [p], alpha);
+      const smoothed = int8RowError(c.sample, c.rows, p, s);
+      sensitivity[name].smoothed = smoothed;
+      if (smoothing === "all" || smoothed < int8) factors.set(name, s);
+    }
+  }
+  return { sensitivity, factors };
+}
+
+/**
+ * prepare's accuracy guard: runs the fp32 graph over the calibration ids,
+ * estimates each Linear's int8 error on the captured inputs (with and without
+ * smoothing), then restores the most sensitive Linears to fp32 — the shortest
+ * prefix of the sensitivity ranking, found by doubling then bisection, each
+ * candidate confirmed end to end — until the worst token cosine of
+ * last_hidden_state and the worst embeds cosine meet the targets.
+ */
+export async function planTextPrecision(
+  cfg: TextConfig,
+  weights: TextTowerWeights,
+  input: CalibrationIds,
+  options: GuardOptions = {},
+): Promise<GuardOutcome> {
+  const log = options.log ?? (() => {});
+  const open = options.open ?? openMeasurementSession;
+  const targets = {
+    tokenCosineMin: options.minTokenCosine ?? DEFAULT_MIN_TOKEN_COSINE,
+    embedsCosineMin: options.minEmbedCosine ?? DEFAULT_MIN_EMBED_COSINE,
+  };
+  const alpha = options.alpha ?? DEFAULT_SMOOTHING_ALPHA;
+  const capture = await captureCalibration(cfg, weights, input, open, options.sampleRows);
+  const { sensitivity, factors } = estimateSensitivity(
+    cfg,
+    weights,
+    capture,
+    options.smoothing ?? "auto",
+    alpha,
+  );
+  const base: Record<string, LinearPrecision> = {};
+  for (const name of capture.linears.keys())
+    base[name] = factors.has(name) ? "int8-smooth" : "int8";
+  const errorOf = (name: string) =>
+    base[name] === "int8-smooth" ? sensitivity[name].smoothed! : sensitivity[name].int8;
+  const ranking = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
+  const planFor = (k: number) => {
+    const plan = { ...base };
+    for (const name of ranking.slice(0, k)) plan[name] = "fp32";
+    return plan;
+  };
+  const results = new Map<number, PlanAccuracy>();
+  const meets = (a: PlanAccuracy) =>
+    a.tokenCosineMin >= targets.tokenCosineMin && a.embedsCosineMin >= targets.embedsCosineMin;
+  const evaluate = async (k: number) => {
+    const plan = planFor(k);
+    const acc = await evaluatePlan(
+      cfg,
+      plannedWeights(weights, plan, factors),
+      plannedLinear(plan, options.quantized),
+      input,
+      capture.reference,
+      open,
+    );
+    results.set(k, acc);
+    log(
+      `guard: ${k} Linear(s) in fp32 -> worst token cosine ${acc.tokenCosineMin.toFixed(6)}, ${capture.reference.embedName} ${acc.embedsCosineMin.toFixed(6)}`,
+    );
+    return meets(acc);
+  };
+  const maxEvaluations = options.maxEvaluations ?? 10;
+  let lo = -1; // largest k known to fail
+  let hi = -1; // smallest k known to pass
+  for (let k = 0; hi < 0; k = k === 0 ? 1 : Math.min(2 * k, ranking.length)) {
+    if (await evaluate(k)) hi = k;
+    else lo = k;
+    if (k === ranking.length) break;
+  }
+  while (hi >= 0 && hi - lo > 1 && results.size < maxEvaluations) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await evaluate(mid)) hi = mid;
+    else lo = mid;
+  }
+  const chosen = hi >= 0 ? hi : ranking.length;
+  const plan = planFor(chosen);
+  const achieved = results.get(chosen)!;
+  return {
+    weights: plannedWeights(weights, plan, factors),
+    linear: plannedLinear(plan, options.quantized),
+    report: {
+      targets,
+      achieved: { ...achieved, embeds: capture.reference.embedName },
+      met: hi >= 0,
+      smoothingAlpha: alpha,
+      plan,
+      sensitivity,
+      fp32Linears: chosen,
+      evaluations: results.size,
+    },
+  };
+}
