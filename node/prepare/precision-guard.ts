@@ -32,6 +32,8 @@ export interface GuardOptions {
   sampleRows?: number;
   /** Cap on end-to-end evaluations of the search (default 10). */
   maxEvaluations?: number;
+  /** Token table of the graphs the plan is for: int8 (also external-int8) or fp32 (default int8). */
+  tokenEmbedding?: "int8" | "fp32";
   /** The quantised lowering (default per-token int8). */
   quantized?: LinearEmitter;
   open?: SessionOpener;
@@ -69,11 +71,12 @@ export async function evaluatePlan(
   input: CalibrationIds,
   reference: TextOutputs,
   open: SessionOpener = openMeasurementSession,
+  tokenEmbedding: "int8" | "fp32" = "int8",
 ): Promise<PlanAccuracy> {
   const built = buildTextGraph(cfg, weights, {
     quantization: "int8",
     hiddenStates: 0,
-    tokenEmbedding: "int8",
+    tokenEmbedding,
     linear,
   });
   const session = await open(built.model, "text int8 candidate");
@@ -168,6 +171,7 @@ export async function planTextPrecision(
       input,
       capture.reference,
       open,
+      options.tokenEmbedding,
     );
     results.set(k, acc);
     log(
