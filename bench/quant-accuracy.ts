@@ -5,7 +5,10 @@
  * (PartiPrompts, read at run time from the shared tokenizer fixtures; not the
  * guard's calibration set).
  *
- *   npx tsx bench/quant-accuracy.ts [--dims l14|tiny] [--heldout 48] [--out FILE.md]
+ *   npx tsx bench/quant-accuracy.ts [--dims l14|tiny | --from CHECKPOINT_DIR] [--heldout 48]
+ *     [--out FILE.md]
+ *
+ * --from measures a checkpoint folder instead (e.g. the tiny fixtures: before/after for them).
  *
  * Rows: per-tensor int8 (the pre-#11 lowering), per-token int8, per-token +
  * smoothing of every q/k/v and fc1, and the accuracy guard's plan.
@@ -17,16 +20,17 @@ import { parseArgs } from "node:util";
 import { encodeModel } from "../node/onnx/onnx-proto.ts";
 import { concatEncoded } from "../node/onnx/protobuf.ts";
 import { loadTokenizerFromDir } from "../node/prepare/bundle-tokenizer.ts";
-import { runTextOutputs } from "../node/prepare/calibration-capture.ts";
+import { captureCalibration, runTextOutputs } from "../node/prepare/calibration-capture.ts";
 import { calibrationSet } from "../node/prepare/calibration-ids.ts";
 import {
   int8Linear,
   int8PerTensorLinear,
   type LinearEmitter,
 } from "../node/prepare/linear-emitters.ts";
-import { evaluatePlan, planTextPrecision } from "../node/prepare/precision-guard.ts";
+import { evaluatePlan, linearParams, planTextPrecision } from "../node/prepare/precision-guard.ts";
 import { readCheckpoint } from "../node/prepare/read-checkpoint.ts";
 import { openMeasurementSession } from "../node/prepare/reference-session.ts";
+import { applySmoothing, isSmoothable, smoothingFactors } from "../node/prepare/smooth-quant.ts";
 import { buildTextGraph } from "../node/prepare/text-graph.ts";
 import { loadTextWeights, type TextTowerWeights } from "../node/prepare/tower-weights.ts";
 import { TINY_OUTLIER_TEXT, writeOutlierCheckpoint } from "../node/synthetic/outlier-checkpoint.ts";
@@ -37,18 +41,21 @@ const { values } = parseArgs({
     dims: { type: "string", default: "l14" },
     heldout: { type: "string", default: "48" },
     out: { type: "string" },
+    from: { type: "string" },
   },
 });
 const fixtures = resolve(process.env.CLIP_EDGE_FIXTURES ?? "../shared/fixtures");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = performance.now();
 const dims = values.dims === "tiny" ? TINY_OUTLIER_TEXT : CLIP_L14_TEXT;
-const dir = mkdtempSync(join(tmpdir(), "clip-edge-outlier-"));
-writeOutlierCheckpoint(dir, { text: dims, projectionDim: values.dims === "tiny" ? 48 : 768 });
+const dir = values.from ?? mkdtempSync(join(tmpdir(), "clip-edge-outlier-"));
+if (!values.from) {
+  writeOutlierCheckpoint(dir, { text: dims, projectionDim: values.dims === "tiny" ? 48 : 768 });
+}
 const ck = readCheckpoint(dir);
 const cfg = ck.config.text!;
 const weights = loadTextWeights(ck.tensors, cfg, ck.config.projectionDim);
-rmSync(dir, { recursive: true, force: true });
+if (!values.from) rmSync(dir, { recursive: true, force: true });
 const tokenizer = await loadTokenizerFromDir(join(fixtures, "vocab"));
 const seq = cfg.maxPositions;
 
@@ -68,7 +75,8 @@ const heldout = {
   ids: heldoutPrompts.map((p) => tokenizer.encodeForModel(p, { maxLength: seq, pad: 49407 }).ids),
   seq,
 };
-log(`${values.dims} outlier checkpoint ready; ${n} held-out parti prompts`);
+const what = values.from ?? `${values.dims} outlier checkpoint`;
+log(`${what} ready; ${n} held-out parti prompts`);
 const refSession = await openMeasurementSession(
   buildTextGraph(cfg, weights, { quantization: "fp32", hiddenStates: 0 }).model,
   "fp32 reference",
@@ -87,20 +95,24 @@ const rows: Row[] = [
   { label: "per-tensor int8 (before #11)", weights, linear: int8PerTensorLinear, fp32Linears: 0 },
   { label: "per-token int8", weights, linear: int8Linear, fp32Linears: 0 },
 ];
-const smoothAll = await planTextPrecision(cfg, weights, calibration, {
-  smoothing: "all",
-  minTokenCosine: -1,
-  minEmbedCosine: -1,
-});
+const guardStart = performance.now();
+const capture = await captureCalibration(cfg, weights, calibration, openMeasurementSession);
+log(
+  `captured calibration activations in ${((performance.now() - guardStart) / 1000).toFixed(0)} s`,
+);
+const guarded = await planTextPrecision(cfg, weights, calibration, { log, capture });
+const guardSeconds = (performance.now() - guardStart) / 1000;
+const factors = new Map<string, Float32Array>();
+for (const [name, c] of capture.linears) {
+  if (isSmoothable(name))
+    factors.set(name, smoothingFactors(c.actMax, [linearParams(cfg, weights, name)]));
+}
 rows.push({
   label: "per-token int8 + smoothing (all q/k/v, fc1)",
-  weights: smoothAll.weights,
-  linear: smoothAll.linear,
+  weights: applySmoothing(weights, factors),
+  linear: int8Linear,
   fp32Linears: 0,
 });
-const guardStart = performance.now();
-const guarded = await planTextPrecision(cfg, weights, calibration, { log });
-const guardSeconds = (performance.now() - guardStart) / 1000;
 rows.push({
   label: "guarded plan (defaults)",
   weights: guarded.weights,
@@ -129,7 +141,7 @@ const fp32 = Object.entries(guarded.report.plan)
 const smoothed = Object.values(guarded.report.plan).filter((p) => p === "int8-smooth").length;
 const notes = [
   "",
-  `Checkpoint: outlier proxy at ${values.dims === "tiny" ? "tiny" : "CLIP ViT-L/14 text"} dims (width ${cfg.hiddenSize}, ${cfg.numLayers} layers); held-out: ${n} PartiPrompts at ${seq} positions (every position, padding included, counts for the worst token).`,
+  `Checkpoint: ${values.from ? values.from : `outlier proxy at ${values.dims === "tiny" ? "tiny" : "CLIP ViT-L/14 text"} dims`} (width ${cfg.hiddenSize}, ${cfg.numLayers} layers); held-out: ${n} PartiPrompts at ${seq} positions (every position, padding included, counts for the worst token).`,
   `Guard: ${calibration.ids.length} built-in calibration prompts, ${guarded.report.evaluations} end-to-end runs, ${guardSeconds.toFixed(0)} s on this machine; on calibration it reached worst token ${guarded.report.achieved.tokenCosineMin.toFixed(5)}, ${guarded.report.achieved.embeds} ${guarded.report.achieved.embedsCosineMin.toFixed(5)}; ${smoothed} Linears smoothed, fp32: ${fp32.join(", ") || "none"}.`,
   `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 ];

@@ -38,6 +38,8 @@ export interface GuardOptions {
   quantized?: LinearEmitter;
   open?: SessionOpener;
   log?: (line: string) => void;
+  /** A capture of these weights over these ids, when the caller already has one. */
+  capture?: CalibrationCapture;
 }
 
 export interface PlanAccuracy {
@@ -140,7 +142,8 @@ export async function planTextPrecision(
     embedsCosineMin: options.minEmbedCosine ?? DEFAULT_MIN_EMBED_COSINE,
   };
   const alpha = options.alpha ?? DEFAULT_SMOOTHING_ALPHA;
-  const capture = await captureCalibration(cfg, weights, input, open, options.sampleRows);
+  const capture =
+    options.capture ?? (await captureCalibration(cfg, weights, input, open, options.sampleRows));
   const { sensitivity, factors } = estimateSensitivity(
     cfg,
     weights,
