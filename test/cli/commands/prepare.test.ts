@@ -10,7 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
+import { calibrationSet } from "../../../node/prepare/calibration-ids.ts";
 import { verifyBundle } from "../../../node/prepare/verify-bundle.ts";
+import { openBundleGraphWeb } from "../../../node/runtime/bundle-session.ts";
+import { loadBundle } from "../../../node/runtime/load-bundle.ts";
 import {
   TINY_OUTLIER_TEXT,
   writeOutlierCheckpoint,
@@ -60,8 +63,38 @@ describe("clip-edge prepare --quant int8: accuracy guard", () => {
     expect(cli.out).toContain("accuracy guard recomputed");
   });
 
-  it("applies the plan to staged --edge bundles, with --calibration prompts copied for verify", async () => {
+  it("applies the same plan to staged --edge bundles", async () => {
     const out = join(tmp, "edge");
+    const r = await runCli(["prepare", "--from", ckpt, "--out", out, "--quant", "int8", "--edge"]);
+    expect(r.code, r.err).toBe(0);
+    const m = manifestOf(out);
+    expect(m.graphs[0].stages?.length).toBe(TINY_OUTLIER_TEXT.numLayers + 1);
+    const guard = m.quantizationReport!.int8.guard!;
+    expect(guard.plan).toEqual(
+      manifestOf(join(tmp, "guarded")).quantizationReport!.int8.guard!.plan,
+    );
+    const ids = BigInt64Array.from(
+      calibrationSet(undefined, 49407, 77, TINY_OUTLIER_TEXT.vocabSize).ids.slice(0, 4).flat(),
+      (v) => BigInt(v),
+    );
+    const a = await openBundleGraphWeb(loadBundle(join(tmp, "guarded")), "text");
+    const b = await openBundleGraphWeb(loadBundle(out), "text");
+    const fetches = ["last_hidden_state", "text_embeds"];
+    const ra = await a.run({ input_ids: a.tensor("int64", ids, [4, 77]) }, fetches);
+    const rb = await b.run({ input_ids: b.tensor("int64", ids, [4, 77]) }, fetches);
+    for (const name of fetches) {
+      const x = ra[name].data as Float32Array;
+      const y = rb[name].data as Float32Array;
+      let d = 0;
+      for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+      expect(d, name).toBeLessThanOrEqual(1e-5);
+    }
+    const v = await verifyBundle(out, ckpt);
+    expect(v.guard!.met).toBe(true);
+  });
+
+  it("--calibration adds prompts, copied into the bundle for verify", async () => {
+    const out = join(tmp, "calibrated");
     const cal = join(tmp, "cal.jsonl");
     writeFileSync(
       cal,
@@ -75,20 +108,18 @@ describe("clip-edge prepare --quant int8: accuracy guard", () => {
       out,
       "--quant",
       "int8",
-      "--edge",
+      "--no-report",
       "--calibration",
       cal,
     ]);
     expect(r.code, r.err).toBe(0);
-    const m = manifestOf(out);
-    expect(m.graphs[0].stages?.length).toBe(TINY_OUTLIER_TEXT.numLayers + 1);
-    const guard = m.quantizationReport!.int8.guard!;
+    const guard = manifestOf(out).quantizationReport!.int8.guard!;
     expect(guard.calibration).toMatchObject({
       prompts: 66,
       builtin: 64,
       file: "calibration.jsonl",
     });
-    expect(existsSync(join(out, "calibration.jsonl"))).toBe(true);
+    expect(readFileSync(join(out, "calibration.jsonl"), "utf8")).toContain("a paper boat");
     const v = await verifyBundle(out, ckpt);
     expect(v.guard!.calibrationMatches).toBe(true);
     expect(v.guard!.met).toBe(true);
