@@ -166,7 +166,10 @@ export const command: Command = {
       log: (line) => io.stderr.write(`${line}\n`),
     });
     const report = result.manifest.quantizationReport?.[quant];
-    if (report) io.stdout.write(`${formatReport(quant, report)}\n`);
+    // With --no-report only the guard's numbers exist: print its table alone.
+    if (report && (report.prompts.length > 0 || report.imageEmbedsCosineMin !== undefined)) {
+      io.stdout.write(`${formatReport(quant, report)}\n`);
+    }
     if (report?.guard) io.stdout.write(`${formatGuard(report.guard)}\n`);
     io.stdout.write(
       `wrote ${out}/manifest.json (${result.manifest.graphs.map((g) => `${g.file} ${g.bytes} bytes`).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
