@@ -107,9 +107,10 @@ export interface QuantizationReport {
 
 /**
  * How one Linear of the text graph is lowered: per-token int8, per-token int8
- * after SmoothQuant smoothing (folded into the preceding LayerNorm), or fp32.
+ * after SmoothQuant smoothing (folded into the preceding LayerNorm), per-token
+ * int8 with a few outlier input channels split out to fp32, or fp32.
  */
-export type LinearPrecision = "int8" | "int8-smooth" | "fp32";
+export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "fp32";
 
 /** What `prepare`'s accuracy guard chose and measured against the fp32 graph on its calibration set. */
 export interface PrecisionGuardReport {
@@ -128,7 +129,9 @@ export interface PrecisionGuardReport {
   /** Linear name (`layer<i>.qkv|out_proj|fc1|fc2`) -> precision. */
   plan: Record<string, LinearPrecision>;
   /** Estimated worst relative row error of each Linear in int8 (and smoothed), on captured inputs. */
-  sensitivity: Record<string, { int8: number; smoothed?: number }>;
+  sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }>;
+  /** "int8-split" Linears: the input channels computed in fp32. */
+  splitChannels?: Record<string, number[]>;
   fp32Linears: number;
   /** End-to-end evaluations the search ran. */
   evaluations: number;

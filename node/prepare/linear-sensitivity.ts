@@ -7,7 +7,8 @@ import type { LinearParams } from "./tower-weights.ts";
  * y~ is what the per-token int8 lowering computes (rows quantised with
  * max|x_row| / 127, weights per output column). `smooth` divides the rows by
  * s and multiplies the weight columns by s first (SmoothQuant), as the
- * smoothed graph would see them. Pure JS over a row sample: it ranks Linears
+ * smoothed graph would see them; `split` channels are taken out of the int8
+ * part and computed exactly (splitInt8Linear). Pure JS over a row sample: it ranks Linears
  * for the guard, which then confirms the plan end to end.
  */
 export function int8RowError(
@@ -15,20 +16,25 @@ export function int8RowError(
   rows: number,
   p: LinearParams,
   smooth?: Float32Array,
+  split: readonly number[] = [],
 ): number {
   const k = p.inFeatures;
   const n = p.outFeatures;
+  const exact = new Uint8Array(k);
+  for (const c of split) exact[c] = 1;
   let weight = p.weight;
   if (smooth) {
     weight = new Float32Array(p.weight.length);
     for (let o = 0; o < n; o++)
       for (let j = 0; j < k; j++) weight[o * k + j] = p.weight[o * k + j] * smooth[j];
   }
-  const wq = quantizeInt8PerColumn(weight, n, k); // data [k, n]
-  // Dequantised weights back in [n, k] for a row-major inner loop.
+  const rest = split.length ? weight.map((v, i) => (exact[i % k] ? 0 : v)) : weight;
+  const wq = quantizeInt8PerColumn(rest, n, k); // data [k, n]
+  // Dequantised weights back in [n, k] for a row-major inner loop (split columns exact).
   const wd = new Float32Array(n * k);
   for (let j = 0; j < k; j++)
-    for (let o = 0; o < n; o++) wd[o * k + j] = wq.data[j * n + o] * wq.scales[o];
+    for (let o = 0; o < n; o++)
+      wd[o * k + j] = exact[j] ? weight[o * k + j] : wq.data[j * n + o] * wq.scales[o];
   const x = new Float32Array(k);
   const xd = new Float32Array(k);
   let worst = 0;
@@ -37,10 +43,10 @@ export function int8RowError(
     for (let j = 0; j < k; j++) {
       const v = sample[r * k + j] / (smooth ? smooth[j] : 1);
       x[j] = v;
-      amax = Math.max(amax, Math.abs(v));
+      if (!exact[j]) amax = Math.max(amax, Math.abs(v));
     }
     const s = Math.max(amax / 127, 1e-30);
-    for (let j = 0; j < k; j++) xd[j] = Math.round(x[j] / s) * s;
+    for (let j = 0; j < k; j++) xd[j] = exact[j] ? x[j] : Math.round(x[j] / s) * s;
     let err = 0;
     let ref = 0;
     for (let o = 0; o < n; o++) {

@@ -14,6 +14,7 @@ import { plannedLinear, plannedWeights } from "./planned-linear.ts";
 import { compareRows } from "./quant-report.ts";
 import { openMeasurementSession, type SessionOpener } from "./reference-session.ts";
 import { DEFAULT_SMOOTHING_ALPHA, isSmoothable, smoothingFactors } from "./smooth-quant.ts";
+import { outlierChannels } from "./split-linear.ts";
 import { buildTextGraph } from "./text-graph.ts";
 import type { LinearParams, TextTowerWeights } from "./tower-weights.ts";
 
@@ -28,6 +29,8 @@ export interface GuardOptions {
   minEmbedCosine?: number;
   smoothing?: SmoothingMode;
   alpha?: number;
+  /** Split outlier input channels of out_proj / fc2 out to fp32 where that helps (default true). */
+  split?: boolean;
   /** Sampled rows per Linear for the sensitivity estimate (default 64). */
   sampleRows?: number;
   /** Cap on end-to-end evaluations of the search (default 10). */
@@ -54,6 +57,14 @@ export interface GuardOutcome {
   /** Linear lowering that follows the plan. */
   linear: LinearEmitter;
   report: Omit<PrecisionGuardReport, "calibration">;
+}
+
+function usedSplits(
+  plan: Record<string, LinearPrecision>,
+  splits: Record<string, number[]>,
+): Record<string, number[]> | undefined {
+  const used = Object.entries(splits).filter(([name]) => plan[name] === "int8-split");
+  return used.length > 0 ? Object.fromEntries(used) : undefined;
 }
 
 /** The Linear named `layer<i>.<kind>` as the graph builder emits it. */
@@ -104,21 +115,34 @@ export function estimateSensitivity(
   capture: CalibrationCapture,
   smoothing: SmoothingMode,
   alpha: number,
+  split = true,
 ) {
-  const sensitivity: Record<string, { int8: number; smoothed?: number }> = {};
+  const sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }> = {};
   const factors = new Map<string, Float32Array>();
+  const splits: Record<string, number[]> = {};
   for (const [name, c] of capture.linears) {
     const p = linearParams(cfg, w, name);
     const int8 = int8RowError(c.sample, c.rows, p);
     sensitivity[name] = { int8 };
+    let best = int8;
     if (smoothing !== "off" && isSmoothable(name)) {
       const s = smoothingFactors(c.actMax, [p], alpha);
       const smoothed = int8RowError(c.sample, c.rows, p, s);
       sensitivity[name].smoothed = smoothed;
-      if (smoothing === "all" || smoothed < int8) factors.set(name, s);
+      if (smoothing === "all" || smoothed < int8) {
+        factors.set(name, s);
+        best = smoothed;
+      }
+    }
+    // Linears with no LayerNorm to smooth into (out_proj, fc2): split their outlier channels.
+    const channels = isSmoothable(name) || !split ? [] : outlierChannels(c.actMax);
+    if (channels.length > 0) {
+      const e = int8RowError(c.sample, c.rows, p, undefined, channels);
+      sensitivity[name].split = e;
+      if (e < best) splits[name] = channels;
     }
   }
-  return { sensitivity, factors };
+  return { sensitivity, factors, splits };
 }
 
 /**
@@ -144,18 +168,24 @@ export async function planTextPrecision(
   const alpha = options.alpha ?? DEFAULT_SMOOTHING_ALPHA;
   const capture =
     options.capture ?? (await captureCalibration(cfg, weights, input, open, options.sampleRows));
-  const { sensitivity, factors } = estimateSensitivity(
+  const { sensitivity, factors, splits } = estimateSensitivity(
     cfg,
     weights,
     capture,
     options.smoothing ?? "auto",
     alpha,
+    options.split ?? true,
   );
   const base: Record<string, LinearPrecision> = {};
-  for (const name of capture.linears.keys())
-    base[name] = factors.has(name) ? "int8-smooth" : "int8";
+  for (const name of capture.linears.keys()) {
+    base[name] = factors.has(name) ? "int8-smooth" : splits[name] ? "int8-split" : "int8";
+  }
   const errorOf = (name: string) =>
-    base[name] === "int8-smooth" ? sensitivity[name].smoothed! : sensitivity[name].int8;
+    base[name] === "int8-smooth"
+      ? sensitivity[name].smoothed!
+      : base[name] === "int8-split"
+        ? sensitivity[name].split!
+        : sensitivity[name].int8;
   const ranking = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
   const planFor = (k: number) => {
     const plan = { ...base };
@@ -170,7 +200,7 @@ export async function planTextPrecision(
     const acc = await evaluatePlan(
       cfg,
       plannedWeights(weights, plan, factors),
-      plannedLinear(plan, options.quantized),
+      plannedLinear(plan, options.quantized, splits),
       input,
       capture.reference,
       open,
@@ -200,7 +230,7 @@ export async function planTextPrecision(
   const achieved = results.get(chosen)!;
   return {
     weights: plannedWeights(weights, plan, factors),
-    linear: plannedLinear(plan, options.quantized),
+    linear: plannedLinear(plan, options.quantized, splits),
     report: {
       targets,
       achieved: { ...achieved, embeds: capture.reference.embedName },
@@ -208,6 +238,7 @@ export async function planTextPrecision(
       smoothingAlpha: alpha,
       plan,
       sensitivity,
+      ...(usedSplits(plan, splits) ? { splitChannels: usedSplits(plan, splits) } : {}),
       fp32Linears: chosen,
       evaluations: results.size,
     },
