@@ -136,9 +136,7 @@ export function createOutlierCheckpoint(
       // The Linears reading these channels have correspondingly small weights there (as trained
       // models do), so the function stays tame while the activations carry the outliers.
       const readers =
-        key === "ln1"
-          ? ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"]
-          : ["mlp.fc1"];
+        key === "ln1" ? ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"] : ["mlp.fc1"];
       for (const c of chans) {
         const gain = gLo + (gHi - gLo) * rand01(state);
         weight[c] *= gain;
