@@ -3,6 +3,7 @@ import type { Quantization } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { formatGuard } from "../../node/prepare/guard-report.ts";
 import {
+  DEFAULT_GUARD_MARGIN,
   DEFAULT_MIN_EMBED_COSINE,
   DEFAULT_MIN_TOKEN_COSINE,
   type SmoothingMode,
@@ -42,6 +43,9 @@ Options:
                           (default ${DEFAULT_MIN_EMBED_COSINE})
   --calibration FILE      extra guard calibration prompts: JSON Lines {"text": ...} or one prompt per
                           line (added to the ${"64"} built-in prompts; copied into the bundle)
+  --guard-margin X        share of each target's error budget the guard keeps in reserve for prompts
+                          outside the calibration set, in [0, 1) (default ${DEFAULT_GUARD_MARGIN}: aims at
+                          1 - 0.8 * (1 - target))
   --smoothing auto|all|off  guard: SmoothQuant smoothing of q/k/v and fc1 (auto: where it lowers the
                           estimated int8 error; default auto)
   --name NAME             bundle name (default: folder name)
@@ -68,6 +72,7 @@ export const command: Command = {
       "min-embed-cosine": { type: "string" },
       calibration: { type: "string" },
       smoothing: { type: "string" },
+      "guard-margin": { type: "string" },
       "attention-mask": { type: "boolean", default: false },
       stages: { type: "string" },
       edge: { type: "boolean", default: false },
@@ -128,6 +133,14 @@ export const command: Command = {
       values["min-embed-cosine"],
       DEFAULT_MIN_EMBED_COSINE,
     );
+    const marginText = values["guard-margin"];
+    const margin = marginText === undefined ? DEFAULT_GUARD_MARGIN : Number(marginText);
+    if (marginText?.trim() === "" || !Number.isFinite(margin) || margin < 0 || margin >= 1) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --guard-margin must be a number in [0, 1), got ${marginText}`,
+      );
+    }
     const smoothing = (values.smoothing ?? "auto") as SmoothingMode;
     if (!["auto", "all", "off"].includes(smoothing)) {
       throw new ClipEdgeError(
@@ -143,7 +156,7 @@ export const command: Command = {
     }
     const guard =
       quant === "int8" && !values["no-guard"]
-        ? { minTokenCosine, minEmbedCosine, smoothing, calibrationFile: values.calibration }
+        ? { minTokenCosine, minEmbedCosine, margin, smoothing, calibrationFile: values.calibration }
         : false;
     const started = performance.now();
     const result = await prepareBundle({

@@ -114,7 +114,11 @@ export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "fp32";
 
 /** What `prepare`'s accuracy guard chose and measured against the fp32 graph on its calibration set. */
 export interface PrecisionGuardReport {
-  targets: { tokenCosineMin: number; embedsCosineMin: number };
+  /**
+   * The targets; the search aims `margin` of each error budget higher
+   * (1 - (1 - margin) * (1 - target)) to leave room for prompts outside the calibration set.
+   */
+  targets: { tokenCosineMin: number; embedsCosineMin: number; margin?: number };
   /** The calibration set: built-in prompts plus `--calibration FILE` (its prompts are in `file` in the bundle). */
   calibration: { prompts: number; sha256: string; builtin: number; file?: string };
   /** Over the calibration set: worst and mean per-token cosine of last_hidden_state, worst embeds cosine. */

@@ -14,9 +14,10 @@ export function formatGuard(r: PrecisionGuardReport): string {
   };
   const a = r.achieved;
   const status = r.met ? "met" : "NOT MET";
+  const margin = r.targets.margin ?? 0;
   return [
     `accuracy guard (${r.calibration.prompts} calibration prompts, smoothing alpha ${r.smoothingAlpha}, ${r.evaluations} end-to-end runs): ${status}`,
-    `  worst token cosine ${a.tokenCosineMin.toFixed(6)} (target ${r.targets.tokenCosineMin}), mean ${a.tokenCosineMean.toFixed(6)}; worst ${a.embeds} cosine ${a.embedsCosineMin.toFixed(6)} (target ${r.targets.embedsCosineMin})`,
+    `  worst token cosine ${a.tokenCosineMin.toFixed(6)} (target ${r.targets.tokenCosineMin}), mean ${a.tokenCosineMean.toFixed(6)}; worst ${a.embeds} cosine ${a.embedsCosineMin.toFixed(6)} (target ${r.targets.embedsCosineMin}); searched with ${margin * 100}% of each error budget in reserve`,
     `  ${r.fp32Linears} of ${Object.keys(r.plan).length} Linears kept in fp32; per Linear: precision (estimated worst relative row error in that precision's int8)`,
     `  layer  ${KINDS.map((k) => k.padEnd(22)).join("")}`,
     ...[...layers]

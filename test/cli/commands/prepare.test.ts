@@ -151,6 +151,7 @@ describe("clip-edge prepare --quant int8: accuracy guard", () => {
     [["--min-token-cosine", "1.5"], "--min-token-cosine"],
     [["--min-embed-cosine", ""], "--min-embed-cosine"],
     [["--smoothing", "sometimes"], "--smoothing"],
+    [["--guard-margin", "1"], "--guard-margin"],
     [["--calibration", "/nonexistent/prompts.txt"], "--calibration"],
   ])("bad value %j exits 2 naming %s", async (args, flag) => {
     const r = await runCli([
