@@ -36,7 +36,10 @@ async function run(linear: LinearEmitter): Promise<Float32Array> {
   const input = g.input("x", DataType.FLOAT, [ROWS, K]);
   g.node("Identity", [linear(g, input, p, "lin")], {}, { outputs: ["y"] });
   g.output("y", DataType.FLOAT, [ROWS, N]);
-  const session = await openMeasurementSession(g.build({ producerName: "test", producerVersion: "0" }), "one linear");
+  const session = await openMeasurementSession(
+    g.build({ producerName: "test", producerVersion: "0" }),
+    "one linear",
+  );
   const out = await session.run({ x: session.tensor("float32", x, [ROWS, K]) }, ["y"]);
   await session.release();
   return out.y.data as Float32Array;
