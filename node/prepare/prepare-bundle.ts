@@ -112,7 +112,7 @@ async function prepareText(ctx: EmitContext, ck: Checkpoint, options: PrepareOpt
           ctx.log,
         )
       : undefined;
-  ctx.lap("guard_text");
+  if (guard) ctx.lap("guard_text");
   await emitTower(
     ctx,
     "text",
