@@ -4,17 +4,24 @@
  * sizes, prepare times and the quantisation report. Not part of the default
  * test suite (it takes minutes and ~3 GB of memory).
  *
- *   tsx cli/prepare-synthetic.ts [--out DIR] [--tokenizer DIR] [--preset l14-text|b32]
- *     [--quant fp32,int8,q4] [--token-embedding int8|external-int8] [--no-report]
+ *   tsx cli/prepare-synthetic.ts [--out DIR] [--tokenizer DIR]
+ *     [--preset l14-text|b32|outlier-l14|outlier-tiny]
+ *     [--quant fp32,int8,q4] [--token-embedding int8|external-int8] [--no-report] [--no-guard]
+ *
+ * The outlier presets are the outlier-realistic proxy of node/synthetic/outlier-checkpoint.ts
+ * (massive start-position activations, high-gain LayerNorm channels, hot MLP units) at CLIP-L
+ * text dims or tiny dims. int8 runs with the accuracy guard (as `clip-edge prepare` does) unless --no-guard.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Quantization } from "../conditioning/bundle/manifest.ts";
+import { formatGuard } from "../node/prepare/guard-report.ts";
 import { prepareBundle } from "../node/prepare/prepare-bundle.ts";
 import { formatReport } from "../node/prepare/quant-report.ts";
 import type { TokenEmbeddingMode } from "../node/prepare/token-embedding.ts";
+import { TINY_OUTLIER_TEXT, writeOutlierCheckpoint } from "../node/synthetic/outlier-checkpoint.ts";
 import {
   CLIP_B32_TEXT,
   CLIP_B32_VISION,
@@ -30,17 +37,31 @@ const { values } = parseArgs({
     quant: { type: "string", default: "fp32,int8,q4" },
     "token-embedding": { type: "string" },
     "no-report": { type: "boolean", default: false },
+    "no-guard": { type: "boolean", default: false },
   },
 });
 const root = values.out ? resolve(values.out) : mkdtempSync(join(tmpdir(), "clip-edge-synthetic-"));
 const ckpt = join(root, "checkpoint");
 let t = performance.now();
-writeSyntheticCheckpoint(
-  ckpt,
-  values.preset === "b32"
-    ? { text: CLIP_B32_TEXT, vision: CLIP_B32_VISION, projectionDim: 512 }
-    : { text: CLIP_L14_TEXT, projectionDim: 768 },
-);
+const PRESETS = ["l14-text", "b32", "outlier-l14", "outlier-tiny"];
+if (!PRESETS.includes(values.preset)) {
+  console.error(`--preset must be one of ${PRESETS.join(", ")}, got ${values.preset}`);
+  process.exit(2);
+}
+const outlier = values.preset.startsWith("outlier-");
+if (outlier) {
+  writeOutlierCheckpoint(ckpt, {
+    text: values.preset === "outlier-tiny" ? TINY_OUTLIER_TEXT : CLIP_L14_TEXT,
+    projectionDim: values.preset === "outlier-tiny" ? 48 : 768,
+  });
+} else {
+  writeSyntheticCheckpoint(
+    ckpt,
+    values.preset === "b32"
+      ? { text: CLIP_B32_TEXT, vision: CLIP_B32_VISION, projectionDim: 512 }
+      : { text: CLIP_L14_TEXT, projectionDim: 768 },
+  );
+}
 // Real CLIP BPE files (the shared fixtures have them) make the report use real prompts.
 const tokDir =
   values.tokenizer ?? resolve(process.env.CLIP_EDGE_FIXTURES ?? "../shared/fixtures", "vocab");
@@ -60,6 +81,8 @@ for (const quant of values.quant.split(",") as Quantization[]) {
     quantization: quant,
     tokenEmbedding: values["token-embedding"] as TokenEmbeddingMode | undefined,
     skipReport: values["no-report"],
+    guard: values["no-guard"] ? false : {},
+    log: (line) => console.log(line),
   });
   const seconds = (performance.now() - t) / 1000;
   const sizes = result.manifest.graphs
@@ -75,4 +98,5 @@ for (const quant of values.quant.split(",") as Quantization[]) {
   console.log(`${quant}: ${sizes}; prepare ${seconds.toFixed(1)} s (${phases})`);
   const report = result.manifest.quantizationReport?.[quant];
   if (report) console.log(formatReport(quant, report));
+  if (report?.guard) console.log(formatGuard(report.guard));
 }

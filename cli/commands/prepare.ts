@@ -1,5 +1,13 @@
+import { existsSync } from "node:fs";
 import type { Quantization } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { formatGuard } from "../../node/prepare/guard-report.ts";
+import {
+  DEFAULT_GUARD_MARGIN,
+  DEFAULT_MIN_EMBED_COSINE,
+  DEFAULT_MIN_TOKEN_COSINE,
+  type SmoothingMode,
+} from "../../node/prepare/precision-guard.ts";
 import { prepareBundle, type Tower } from "../../node/prepare/prepare-bundle.ts";
 import { formatReport } from "../../node/prepare/quant-report.ts";
 import type { TokenEmbeddingMode } from "../../node/prepare/token-embedding.ts";
@@ -28,6 +36,18 @@ Options:
                           --token-embedding external-int8 (quantised only), --stages = text layers;
                           explicit flags win (docs/performance.md)
   --no-report             skip the quantisation report
+  --no-guard              int8: skip the accuracy guard (plain per-token int8 for every Linear)
+  --min-token-cosine X    guard target: worst per-token cosine of last_hidden_state vs fp32 over the
+                          calibration set (default ${DEFAULT_MIN_TOKEN_COSINE})
+  --min-embed-cosine X    guard target: worst text_embeds (pooled without a projection) cosine
+                          (default ${DEFAULT_MIN_EMBED_COSINE})
+  --calibration FILE      extra guard calibration prompts: JSON Lines {"text": ...} or one prompt per
+                          line (added to the ${"64"} built-in prompts; copied into the bundle)
+  --guard-margin X        share of each target's error budget the guard keeps in reserve for prompts
+                          outside the calibration set, in [0, 1) (default ${DEFAULT_GUARD_MARGIN}: aims at
+                          1 - 0.8 * (1 - target))
+  --smoothing auto|all|off  guard: SmoothQuant smoothing of q/k/v and fc1 (auto: where it lowers the
+                          estimated int8 error; default auto)
   --name NAME             bundle name (default: folder name)
   --repo ID --revision REV  recorded as the bundle's source
 `;
@@ -47,6 +67,12 @@ export const command: Command = {
       "external-data": { type: "string" },
       "q4-accuracy-level": { type: "string" },
       "no-report": { type: "boolean", default: false },
+      "no-guard": { type: "boolean", default: false },
+      "min-token-cosine": { type: "string" },
+      "min-embed-cosine": { type: "string" },
+      calibration: { type: "string" },
+      smoothing: { type: "string" },
+      "guard-margin": { type: "string" },
       "attention-mask": { type: "boolean", default: false },
       stages: { type: "string" },
       edge: { type: "boolean", default: false },
@@ -87,6 +113,51 @@ export const command: Command = {
         `prepare: --token-embedding must be fp32, int8 or external-int8, got ${tokenEmbedding}`,
       );
     }
+    const cosine = (name: string, value: string | undefined, fallback: number): number => {
+      if (value === undefined) return fallback;
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || n <= -1 || n > 1)
+        throw new ClipEdgeError(
+          "usage",
+          `prepare: --${name} must be a cosine in (-1, 1], got ${value}`,
+        );
+      return n;
+    };
+    const minTokenCosine = cosine(
+      "min-token-cosine",
+      values["min-token-cosine"],
+      DEFAULT_MIN_TOKEN_COSINE,
+    );
+    const minEmbedCosine = cosine(
+      "min-embed-cosine",
+      values["min-embed-cosine"],
+      DEFAULT_MIN_EMBED_COSINE,
+    );
+    const marginText = values["guard-margin"];
+    const margin = marginText === undefined ? DEFAULT_GUARD_MARGIN : Number(marginText);
+    if (marginText?.trim() === "" || !Number.isFinite(margin) || margin < 0 || margin >= 1) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --guard-margin must be a number in [0, 1), got ${marginText}`,
+      );
+    }
+    const smoothing = (values.smoothing ?? "auto") as SmoothingMode;
+    if (!["auto", "all", "off"].includes(smoothing)) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --smoothing must be auto, all or off, got ${values.smoothing}`,
+      );
+    }
+    if (values.calibration !== undefined && !existsSync(values.calibration)) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --calibration ${values.calibration}: no such file`,
+      );
+    }
+    const guard =
+      quant === "int8" && !values["no-guard"]
+        ? { minTokenCosine, minEmbedCosine, margin, smoothing, calibrationFile: values.calibration }
+        : false;
     const started = performance.now();
     const result = await prepareBundle({
       from,
@@ -101,16 +172,27 @@ export const command: Command = {
         intOption("external-data", values["external-data"]) ?? (edge ? 1024 : undefined),
       stages: intOption("stages", values.stages) ?? (edge ? "per-layer" : undefined),
       skipReport: values["no-report"],
+      guard,
       name: values.name,
       repo: values.repo,
       revision: values.revision,
       log: (line) => io.stderr.write(`${line}\n`),
     });
     const report = result.manifest.quantizationReport?.[quant];
-    if (report) io.stdout.write(`${formatReport(quant, report)}\n`);
+    // With --no-report only the guard's numbers exist: print its table alone.
+    if (report && (report.prompts.length > 0 || report.imageEmbedsCosineMin !== undefined)) {
+      io.stdout.write(`${formatReport(quant, report)}\n`);
+    }
+    if (report?.guard) io.stdout.write(`${formatGuard(report.guard)}\n`);
     io.stdout.write(
       `wrote ${out}/manifest.json (${result.manifest.graphs.map((g) => `${g.file} ${g.bytes} bytes`).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );
+    if (report?.guard && !report.guard.met) {
+      io.stderr.write(
+        `prepare: the accuracy guard could not meet its targets even with every Linear in fp32 (the int8 token embedding alone costs that much); the bundle is written with the all-fp32 plan. Lower --min-token-cosine / --min-embed-cosine, use --token-embedding fp32, or --no-guard\n`,
+      );
+      return 1;
+    }
     return 0;
   },
 };

@@ -5,7 +5,9 @@ import { type Command, parseCommandArgs, requireOption } from "../command.ts";
 const USAGE = `Usage: clip-edge verify --model BUNDLE_DIR --against HF_DIR [--json]
 
 Rebuilds the fp32 graphs from the checkpoint and recomputes the quantisation report of the
-bundle (per-token cosine of last_hidden_state, text_embeds / image_embeds cosine, max abs error).
+bundle (per-token cosine of last_hidden_state, text_embeds / image_embeds cosine, max abs error),
+and, for bundles prepared with the accuracy guard, the guard's numbers over its calibration set
+(built-in prompts + the bundle's calibration.jsonl). Exits 1 when those miss the recorded targets.
 `;
 
 export const command: Command = {
@@ -32,6 +34,20 @@ export const command: Command = {
         ? `${JSON.stringify(result)}\n`
         : `${formatReport(result.quantization, result.report)}\n`,
     );
+    const g = result.guard;
+    if (g) {
+      if (!values.json) {
+        io.stdout.write(
+          `accuracy guard recomputed: worst token cosine ${g.tokenCosineMin.toFixed(6)}, mean ${g.tokenCosineMean.toFixed(6)}, worst embeds cosine ${g.embedsCosineMin.toFixed(6)}: ${g.met ? "targets met" : "targets NOT met"}\n`,
+        );
+      }
+      if (!g.calibrationMatches) {
+        io.stderr.write(
+          "warning: the calibration set rebuilt here differs from the one prepare recorded (tokenizer or calibration.jsonl changed)\n",
+        );
+      }
+      if (!g.met) return 1;
+    }
     return 0;
   },
 };

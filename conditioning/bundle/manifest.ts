@@ -101,6 +101,44 @@ export interface QuantizationReport {
   textEmbedsCosineMin?: number;
   maxAbsError: number;
   imageEmbedsCosineMin?: number;
+  /** `prepare`'s accuracy guard (int8 text graphs): the per-Linear plan and what it achieved. */
+  guard?: PrecisionGuardReport;
+}
+
+/**
+ * How one Linear of the text graph is lowered: per-token int8, per-token int8
+ * after SmoothQuant smoothing (folded into the preceding LayerNorm), per-token
+ * int8 with a few outlier input channels split out to fp32, or fp32.
+ */
+export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "fp32";
+
+/** What `prepare`'s accuracy guard chose and measured against the fp32 graph on its calibration set. */
+export interface PrecisionGuardReport {
+  /**
+   * The targets; the search aims `margin` of each error budget higher
+   * (1 - (1 - margin) * (1 - target)) to leave room for prompts outside the calibration set.
+   */
+  targets: { tokenCosineMin: number; embedsCosineMin: number; margin?: number };
+  /** The calibration set: built-in prompts plus `--calibration FILE` (its prompts are in `file` in the bundle). */
+  calibration: { prompts: number; sha256: string; builtin: number; file?: string };
+  /** Over the calibration set: worst and mean per-token cosine of last_hidden_state, worst embeds cosine. */
+  achieved: {
+    tokenCosineMin: number;
+    tokenCosineMean: number;
+    embedsCosineMin: number;
+    embeds: "text_embeds" | "pooled";
+  };
+  met: boolean;
+  smoothingAlpha: number;
+  /** Linear name (`layer<i>.qkv|out_proj|fc1|fc2`) -> precision. */
+  plan: Record<string, LinearPrecision>;
+  /** Estimated worst relative row error of each Linear in int8 (and smoothed), on captured inputs. */
+  sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }>;
+  /** "int8-split" Linears: the input channels computed in fp32. */
+  splitChannels?: Record<string, number[]>;
+  fp32Linears: number;
+  /** End-to-end evaluations the search ran. */
+  evaluations: number;
 }
 
 export interface BundleManifest {

@@ -45,7 +45,7 @@ export function activation(g: GraphBuilder, x: string, act: HiddenAct, name: str
 }
 
 /** Concatenates q, k, v into one Linear [3W, W]; the attention scale is folded into q. */
-function fusedQkv(p: EncoderLayerParams, scale: number): LinearParams {
+export function fusedQkv(p: EncoderLayerParams, scale: number): LinearParams {
   const w = p.q.inFeatures;
   const weight = new Float32Array(3 * w * w);
   const bias = new Float32Array(3 * w);

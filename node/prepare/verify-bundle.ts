@@ -6,16 +6,31 @@ import { concatEncoded } from "../onnx/protobuf.ts";
 import { openBundleGraphWeb } from "../runtime/bundle-session.ts";
 import { loadBundle } from "../runtime/load-bundle.ts";
 import { createOrtWebSession } from "../runtime/ort-web-session.ts";
-import { reportInputs } from "./prepare-bundle.ts";
-import { textQuantizationReport, visionCosineMin } from "./quant-report.ts";
+import { runTextOutputs } from "./calibration-capture.ts";
+import { calibrationSet, reportInputs } from "./calibration-ids.ts";
+import { readCalibrationFile } from "./calibration-prompts.ts";
+import { CALIBRATION_FILE } from "./guard-step.ts";
+import { compareRows, textQuantizationReport, visionCosineMin } from "./quant-report.ts";
 import { readCheckpoint } from "./read-checkpoint.ts";
 import { buildTextGraph } from "./text-graph.ts";
 import { loadTextWeights, loadVisionWeights } from "./tower-weights.ts";
 import { buildVisionGraph } from "./vision-graph.ts";
 
+export interface GuardCheck {
+  tokenCosineMin: number;
+  tokenCosineMean: number;
+  embedsCosineMin: number;
+  /** Recomputed numbers meet the recorded targets. */
+  met: boolean;
+  /** The calibration ids rebuilt here hash to the recorded sha256. */
+  calibrationMatches: boolean;
+}
+
 export interface VerifyResult {
   quantization: string;
   report: QuantizationReport;
+  /** The accuracy guard's numbers, recomputed over its calibration set (bundles prepared with it). */
+  guard?: GuardCheck;
   /** Checkpoint files whose hash differs from the bundle's recorded source. */
   sourceMismatches: string[];
 }
@@ -43,6 +58,7 @@ export async function verifyBundle(
     tokenCosineMean: 1,
     maxAbsError: 0,
   };
+  let guard: GuardCheck | undefined;
   if (textEntry) {
     const cfg = ck.config.text;
     if (!cfg)
@@ -70,6 +86,37 @@ export async function verifyBundle(
       got,
       reportInputs(tokenizer, bundle.manifest.tokenizer.padId, cfg.maxPositions, cfg.vocabSize),
     );
+    const recorded = bundle.manifest.quantizationReport?.[quantization]?.guard;
+    if (recorded) {
+      const extra = recorded.calibration.file
+        ? readCalibrationFile(`${bundleDir}/${CALIBRATION_FILE}`)
+        : [];
+      const set = calibrationSet(
+        tokenizer,
+        bundle.manifest.tokenizer.padId,
+        cfg.maxPositions,
+        cfg.vocabSize,
+        extra,
+      );
+      const refOut = await runTextOutputs(ref, set);
+      const gotOut = await runTextOutputs(got, set);
+      const tokens = compareRows(refOut.lastHidden, gotOut.lastHidden, cfg.hiddenSize);
+      const embeds = compareRows(
+        refOut.embeds,
+        gotOut.embeds,
+        refOut.embeds.length / set.ids.length,
+      );
+      guard = {
+        tokenCosineMin: tokens.cosineMin,
+        tokenCosineMean: tokens.cosineMean,
+        embedsCosineMin: embeds.cosineMin,
+        met:
+          tokens.cosineMin >= recorded.targets.tokenCosineMin &&
+          embeds.cosineMin >= recorded.targets.embedsCosineMin,
+        calibrationMatches: set.sha256 === recorded.calibration.sha256,
+      };
+      report.guard = recorded;
+    }
     await ref.release();
     await got.release();
   }
@@ -90,5 +137,5 @@ export async function verifyBundle(
     await ref.release();
     await got.release();
   }
-  return { quantization, report, sourceMismatches };
+  return { quantization, report, ...(guard ? { guard } : {}), sourceMismatches };
 }

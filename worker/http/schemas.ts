@@ -144,6 +144,25 @@ export const ModelsResponseSchema = z
         dims: z.record(z.string(), z.number()),
         quantization: z.array(z.string()),
         serves: z.array(z.string()),
+        /** Measured accuracy of the quantised text graph against fp32 (from the manifest's report). */
+        accuracy: z
+          .object({
+            quantization: z.string(),
+            token_cosine_min: z.number(),
+            token_cosine_mean: z.number(),
+            text_embeds_cosine_min: z.number().optional(),
+            guard: z
+              .object({
+                calibration_prompts: z.number(),
+                token_cosine_min: z.number(),
+                embeds_cosine_min: z.number(),
+                targets_met: z.boolean(),
+                fp32_linears: z.number(),
+                linears: z.number(),
+              })
+              .optional(),
+          })
+          .optional(),
         error: z.string().optional(),
       }),
     ),

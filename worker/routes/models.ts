@@ -37,12 +37,42 @@ export function describeModel(id: string, manifest: BundleManifest, hash: string
   return {
     id,
     object: "model" as const,
+    ...accuracyOf(manifest, text?.quantization),
     owned_by: manifest.source?.repo ?? "clip-edge",
     hash,
     presets: presets as string[],
     dims,
     quantization: [...new Set<string>([text, vision].filter(Boolean).map((g) => g!.quantization))],
     serves,
+  };
+}
+
+/** The manifest's quantisation report for the text graph's variant, as /v1/models shows it. */
+function accuracyOf(manifest: BundleManifest, quantization: string | undefined) {
+  const r = quantization ? manifest.quantizationReport?.[quantization] : undefined;
+  if (!quantization || !r) return {};
+  const g = r.guard;
+  return {
+    accuracy: {
+      quantization,
+      token_cosine_min: r.tokenCosineMin,
+      token_cosine_mean: r.tokenCosineMean,
+      ...(r.textEmbedsCosineMin !== undefined
+        ? { text_embeds_cosine_min: r.textEmbedsCosineMin }
+        : {}),
+      ...(g
+        ? {
+            guard: {
+              calibration_prompts: g.calibration.prompts,
+              token_cosine_min: g.achieved.tokenCosineMin,
+              embeds_cosine_min: g.achieved.embedsCosineMin,
+              targets_met: g.met,
+              fp32_linears: g.fp32Linears,
+              linears: Object.keys(g.plan).length,
+            },
+          }
+        : {}),
+    },
   };
 }
 

@@ -49,6 +49,9 @@ beforeAll(async () => {
     "--quant",
     "int8",
     "--edge",
+    // Compared below with the unguarded one-graph bundle (the guarded plan on staged bundles:
+    // test/cli/commands/prepare.test.ts).
+    "--no-guard",
   ]);
   expect(cli.code, cli.err).toBe(0);
   edge = loadBundle(dirs.edge).manifest;
