@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
 import { runCli } from "../../helpers/cli-io.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
-import { goldenFloat, goldens, maxAbsDiff } from "./golden-helpers.ts";
+import { goldenFloat, goldens, maxAbsDiff } from "../../node/prepare/golden-helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "clip-edge-prepare-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
