@@ -13,6 +13,12 @@ import { formatReport } from "../../node/prepare/quant-report.ts";
 import type { TokenEmbeddingMode } from "../../node/prepare/token-embedding.ts";
 import { type Command, parseCommandArgs, requireOption } from "../command.ts";
 
+/**
+ * fp32 weight bytes a guarded `--edge` plan may add: CLIP-L per-token int8 `--edge` peaks at
+ * 106 MB of WASM heap in workerd (docs/performance.md), and the edge target is 110 MB.
+ */
+const EDGE_FP32_BUDGET_MB = 4;
+
 const USAGE = `Usage: clip-edge prepare --from HF_DIR --out BUNDLE_DIR [options]
 
 Builds ONNX graphs (text.onnx, vision.onnx) + manifest.json from a Hugging Face CLIP checkpoint
@@ -46,6 +52,8 @@ Options:
   --guard-margin X        share of each target's error budget the guard keeps in reserve for prompts
                           outside the calibration set, in [0, 1) (default ${DEFAULT_GUARD_MARGIN}: aims at
                           1 - 0.8 * (1 - target))
+  --guard-max-fp32-mb N   guard: at most N MB of weight bytes added by Linears kept in fp32 (default
+                          with --edge ${EDGE_FP32_BUDGET_MB}: what a 128 MB isolate spares beside CLIP-L int8; else no cap)
   --smoothing auto|all|off  guard: SmoothQuant smoothing of q/k/v and fc1 (auto: where it lowers the
                           estimated int8 error; default auto)
   --name NAME             bundle name (default: folder name)
@@ -73,6 +81,7 @@ export const command: Command = {
       calibration: { type: "string" },
       smoothing: { type: "string" },
       "guard-margin": { type: "string" },
+      "guard-max-fp32-mb": { type: "string" },
       "attention-mask": { type: "boolean", default: false },
       stages: { type: "string" },
       edge: { type: "boolean", default: false },
@@ -141,6 +150,16 @@ export const command: Command = {
         `prepare: --guard-margin must be a number in [0, 1), got ${marginText}`,
       );
     }
+    const budgetText = values["guard-max-fp32-mb"];
+    const budgetMb = budgetText === undefined ? undefined : Number(budgetText);
+    if (budgetText !== undefined && (budgetText.trim() === "" || !(budgetMb! >= 0))) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --guard-max-fp32-mb must be a number >= 0, got ${budgetText}`,
+      );
+    }
+    const maxFp32Mb = budgetMb ?? (values.edge ? EDGE_FP32_BUDGET_MB : undefined);
+    const maxFp32Bytes = maxFp32Mb === undefined ? undefined : maxFp32Mb * 1e6;
     const smoothing = (values.smoothing ?? "auto") as SmoothingMode;
     if (!["auto", "all", "off"].includes(smoothing)) {
       throw new ClipEdgeError(
@@ -156,7 +175,14 @@ export const command: Command = {
     }
     const guard =
       quant === "int8" && !values["no-guard"]
-        ? { minTokenCosine, minEmbedCosine, margin, smoothing, calibrationFile: values.calibration }
+        ? {
+            minTokenCosine,
+            minEmbedCosine,
+            margin,
+            smoothing,
+            calibrationFile: values.calibration,
+            maxFp32Bytes,
+          }
         : false;
     const started = performance.now();
     const result = await prepareBundle({
@@ -187,6 +213,14 @@ export const command: Command = {
     io.stdout.write(
       `wrote ${out}/manifest.json (${result.manifest.graphs.map((g) => `${g.file} ${g.bytes} bytes`).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );
+    if (report?.guard && !report.guard.met && report.guard.fp32Budget?.limited) {
+      const mb = (b: number) => (b / 1e6).toFixed(1);
+      const { achieved, fp32Budget } = report.guard;
+      io.stderr.write(
+        `prepare: the accuracy guard could not meet its targets within ${mb(fp32Budget.maxBytes)} MB of fp32 weights (--guard-max-fp32-mb${values.edge ? ", sized for a 128 MB isolate under --edge" : ""}): the bundle is written with ${report.guard.fp32Linears} Linear(s) in fp32 (+${mb(fp32Budget.usedBytes)} MB), worst token cosine ${achieved.tokenCosineMin.toFixed(5)}, ${achieved.embeds} ${achieved.embedsCosineMin.toFixed(5)}. Raise --guard-max-fp32-mb (a bigger bundle), lower --min-token-cosine / --min-embed-cosine, or --no-guard\n`,
+      );
+      return 1;
+    }
     if (report?.guard && !report.guard.met) {
       io.stderr.write(
         `prepare: the accuracy guard could not meet its targets even with every Linear in fp32 (the int8 token embedding alone costs that much); the bundle is written with the all-fp32 plan. Lower --min-token-cosine / --min-embed-cosine, use --token-embedding fp32, or --no-guard\n`,

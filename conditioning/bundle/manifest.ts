@@ -139,6 +139,11 @@ export interface PrecisionGuardReport {
   fp32Linears: number;
   /** End-to-end evaluations the search ran. */
   evaluations: number;
+  /**
+   * The cap on weight bytes that fp32 Linears may add over int8 (`--guard-max-fp32-mb`; under
+   * `--edge` it defaults to what a 128 MB isolate can spare), and what the plan adds.
+   */
+  fp32Budget?: { maxBytes: number; usedBytes: number; limited: boolean };
 }
 
 export interface BundleManifest {

@@ -8,6 +8,8 @@ import type { TextTowerWeights } from "./tower-weights.ts";
 /** What the fp32 graph's Linears saw on the calibration set. */
 export interface LinearCapture {
   inFeatures: number;
+  /** Weights of the Linear (out x in), for the guard's fp32 size budget. */
+  weightCount: number;
   /** max |x_j| per input channel over every row (batch item x position). */
   actMax: Float32Array;
   /** `rows` sampled input rows, [rows, inFeatures] (row 0 = position 0 of the first prompt). */
@@ -95,11 +97,16 @@ export async function captureCalibration(
   open: SessionOpener,
   sampleRows = 64,
 ): Promise<CalibrationCapture> {
-  const names: { name: string; value: string; inFeatures: number }[] = [];
+  const names: { name: string; value: string; inFeatures: number; weightCount: number }[] = [];
   const capturing: LinearEmitter = (g, x, p, name) => {
     const value = g.node("Identity", [x], {}, { name: `${name}_in` });
     g.output(value, DataType.FLOAT, ["batch", "sequence", p.inFeatures]);
-    names.push({ name, value, inFeatures: p.inFeatures });
+    names.push({
+      name,
+      value,
+      inFeatures: p.inFeatures,
+      weightCount: p.inFeatures * p.outFeatures,
+    });
     return fp32Linear(g, x, p, name);
   };
   const built = buildTextGraph(cfg, weights, {
@@ -114,6 +121,7 @@ export async function captureCalibration(
   for (const n of names) {
     linears.set(n.name, {
       inFeatures: n.inFeatures,
+      weightCount: n.weightCount,
       actMax: new Float32Array(n.inFeatures),
       sample: new Float32Array(picks.length * n.inFeatures),
       rows: picks.length,

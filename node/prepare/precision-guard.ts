@@ -43,6 +43,12 @@ export interface GuardOptions {
   sampleRows?: number;
   /** Cap on end-to-end evaluations of the search (default 10). */
   maxEvaluations?: number;
+  /**
+   * Cap on the weight bytes that Linears restored to fp32 may add over int8 (3 bytes per
+   * weight). The search stops at the longest prefix of the ranking within it; when that is
+   * not enough the report says so (`fp32Budget.limited`, `met: false`). Default: no cap.
+   */
+  maxFp32Bytes?: number;
   /** Token table of the graphs the plan is for: int8 (also external-int8) or fp32 (default int8). */
   tokenEmbedding?: "int8" | "fp32";
   /** The quantised lowering (default per-token int8). */
@@ -200,6 +206,14 @@ export async function planTextPrecision(
         ? sensitivity[name].split!
         : sensitivity[name].int8;
   const ranking = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
+  // Weight bytes each prefix of the ranking adds in fp32 (4 bytes instead of 1 per weight).
+  const extraBytes = [0];
+  for (const name of ranking) {
+    extraBytes.push(extraBytes[extraBytes.length - 1] + 3 * capture.linears.get(name)!.weightCount);
+  }
+  const maxBytes = options.maxFp32Bytes ?? Number.POSITIVE_INFINITY;
+  let kMax = ranking.length;
+  while (kMax > 0 && extraBytes[kMax] > maxBytes) kMax--;
   const planFor = (k: number) => {
     const plan = { ...base };
     for (const name of ranking.slice(0, k)) plan[name] = "fp32";
@@ -228,17 +242,17 @@ export async function planTextPrecision(
   const maxEvaluations = options.maxEvaluations ?? 10;
   let lo = -1; // largest k known to fail
   let hi = -1; // smallest k known to pass
-  for (let k = 0; hi < 0; k = k === 0 ? 1 : Math.min(2 * k, ranking.length)) {
+  for (let k = 0; hi < 0; k = k === 0 ? 1 : Math.min(2 * k, kMax)) {
     if (await evaluate(k)) hi = k;
     else lo = k;
-    if (k === ranking.length) break;
+    if (k === kMax) break;
   }
   while (hi >= 0 && hi - lo > 1 && results.size < maxEvaluations) {
     const mid = Math.floor((lo + hi) / 2);
     if (await evaluate(mid)) hi = mid;
     else lo = mid;
   }
-  const chosen = hi >= 0 ? hi : ranking.length;
+  const chosen = hi >= 0 ? hi : kMax;
   const plan = planFor(chosen);
   const achieved = results.get(chosen)!;
   return {
@@ -256,6 +270,15 @@ export async function planTextPrecision(
       ...(usedSplits(plan, splits) ? { splitChannels: usedSplits(plan, splits) } : {}),
       fp32Linears: chosen,
       evaluations: results.size,
+      ...(Number.isFinite(maxBytes)
+        ? {
+            fp32Budget: {
+              maxBytes,
+              usedBytes: extraBytes[chosen],
+              limited: hi < 0 && kMax < ranking.length,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -146,7 +146,29 @@ describe("clip-edge prepare --quant int8: accuracy guard", () => {
     expect(existsSync(join(out, "calibration.jsonl"))).toBe(false);
   });
 
+  it("keeps Linears in fp32 only within --guard-max-fp32-mb, and says so when that is not enough", async () => {
+    const strict = ["--min-token-cosine", "0.999999", "--min-embed-cosine", "0.999999"];
+    const capped = join(tmp, "capped");
+    const args = ["prepare", "--from", ckpt, "--quant", "int8", "--no-report", ...strict];
+    const r = await runCli([...args, "--out", capped, "--guard-max-fp32-mb", "0"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("--guard-max-fp32-mb");
+    const guard = manifestOf(capped).quantizationReport!.int8.guard!;
+    expect(guard.met).toBe(false);
+    expect(guard.fp32Linears).toBe(0);
+    expect(guard.fp32Budget).toEqual({ maxBytes: 0, usedBytes: 0, limited: true });
+    expect(Object.values(guard.plan)).not.toContain("fp32");
+
+    // Without the cap the same targets buy fp32 Linears (and report no budget).
+    const free = join(tmp, "uncapped");
+    const u = await runCli([...args, "--out", free]);
+    const unguarded = manifestOf(free).quantizationReport!.int8.guard!;
+    expect(unguarded.fp32Linears, u.err).toBeGreaterThan(0);
+    expect(unguarded.fp32Budget).toBeUndefined();
+  });
+
   it.each([
+    [["--guard-max-fp32-mb", "-1"], "--guard-max-fp32-mb"],
     [["--min-token-cosine", "high"], "--min-token-cosine"],
     [["--min-token-cosine", "1.5"], "--min-token-cosine"],
     [["--min-embed-cosine", ""], "--min-embed-cosine"],
