@@ -49,7 +49,9 @@ export default defineConfig({
           name: "worker",
           include: [WORKERD],
           globalSetup: ["test/worker/global-setup.ts", "test/worker/e2e/origin-global-setup.ts"],
-          testTimeout: 60_000,
+          // The first request compiles onnxruntime-web's WASM inside workerd: over a minute on a
+          // loaded 2-core machine.
+          testTimeout: 180_000,
           hookTimeout: 120_000,
         },
       },
