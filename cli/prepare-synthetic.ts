@@ -15,7 +15,7 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Quantization } from "../conditioning/bundle/manifest.ts";
 import { formatGuard } from "../node/prepare/guard-report.ts";
 import { prepareBundle } from "../node/prepare/prepare-bundle.ts";
@@ -29,8 +29,17 @@ import {
   writeSyntheticCheckpoint,
 } from "../node/synthetic/synthetic-checkpoint.ts";
 
-const { values } = parseArgs({
+const USAGE = `Usage: npm run prepare:synthetic -- [--out DIR] [--tokenizer DIR]
+    [--preset l14-text|b32|outlier-l14|outlier-tiny] [--quant fp32,int8,q4]
+    [--token-embedding int8|external-int8] [--no-report] [--no-guard]
+
+Generates a synthetic checkpoint (random weights at real CLIP dims, or the outlier-realistic
+proxy) and prepares it, printing sizes, times and the quantisation report.
+`;
+
+const { values } = parseOptions({
   options: {
+    help: { type: "boolean", short: "h", default: false },
     out: { type: "string" },
     tokenizer: { type: "string" },
     preset: { type: "string", default: "l14-text" },
@@ -40,6 +49,20 @@ const { values } = parseArgs({
     "no-guard": { type: "boolean", default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+/** parseArgs, with a bad option reported in one line (exit 2) instead of a stack trace. */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    process.stderr.write(`prepare:synthetic: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 const root = values.out ? resolve(values.out) : mkdtempSync(join(tmpdir(), "clip-edge-synthetic-"));
 const ckpt = join(root, "checkpoint");
 let t = performance.now();
