@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import type { Quantization } from "../../conditioning/bundle/manifest.ts";
+import { graphFiles } from "../../conditioning/bundle/graph-files.ts";
+import type { GraphEntry, Quantization } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { formatGuard } from "../../node/prepare/guard-report.ts";
 import {
@@ -12,6 +13,15 @@ import { prepareBundle, type Tower } from "../../node/prepare/prepare-bundle.ts"
 import { formatReport } from "../../node/prepare/quant-report.ts";
 import type { TokenEmbeddingMode } from "../../node/prepare/token-embedding.ts";
 import { type Command, parseCommandArgs, requireOption } from "../command.ts";
+
+/** One graph of the summary line: every file it loads (stages, external data, token table). */
+function graphSummary(g: GraphEntry): string {
+  const files = graphFiles(g);
+  const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+  return files.length === 1
+    ? `${g.file} ${bytes} bytes`
+    : `${g.kind}: ${files.length} files, ${bytes} bytes`;
+}
 
 /**
  * fp32 weight bytes a guarded `--edge` plan may add: CLIP-L per-token int8 `--edge` peaks at
@@ -211,7 +221,7 @@ export const command: Command = {
     }
     if (report?.guard) io.stdout.write(`${formatGuard(report.guard)}\n`);
     io.stdout.write(
-      `wrote ${out}/manifest.json (${result.manifest.graphs.map((g) => `${g.file} ${g.bytes} bytes`).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      `wrote ${out}/manifest.json (${result.manifest.graphs.map(graphSummary).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );
     if (report?.guard && !report.guard.met && report.guard.fp32Budget?.limited) {
       const mb = (b: number) => (b / 1e6).toFixed(1);

@@ -9,6 +9,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { graphFiles } from "../../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../../conditioning/bundle/manifest.ts";
 import { calibrationSet } from "../../../node/prepare/calibration-ids.ts";
 import { verifyBundle } from "../../../node/prepare/verify-bundle.ts";
@@ -69,6 +70,11 @@ describe("clip-edge prepare --quant int8: accuracy guard", () => {
     expect(r.code, r.err).toBe(0);
     const m = manifestOf(out);
     expect(m.graphs[0].stages?.length).toBe(TINY_OUTLIER_TEXT.numLayers + 1);
+    // The summary counts every file of the staged graph (stages, external data, token table).
+    const files = graphFiles(m.graphs[0]);
+    expect(files.length).toBeGreaterThan(TINY_OUTLIER_TEXT.numLayers + 1);
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    expect(r.out).toContain(`text: ${files.length} files, ${bytes} bytes`);
     const guard = m.quantizationReport!.int8.guard!;
     expect(guard.plan).toEqual(
       manifestOf(join(tmp, "guarded")).quantizationReport!.int8.guard!.plan,
