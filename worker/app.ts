@@ -6,6 +6,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "./app-deps.ts";
 import { apiKeyAuth } from "./http/auth.ts";
+import { routeBodyLimits } from "./http/body-limits.ts";
 import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
 import { jsonBody } from "./http/json-body.ts";
 import { registerConditioning } from "./routes/conditioning.ts";
@@ -35,7 +36,7 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use("*", apiKeyAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
-  app.use("/v1/*", jsonBody({ maxBodyBytes: () => options.limits().maxBodyBytes }));
+  app.use("/v1/*", jsonBody(routeBodyLimits(options.limits)));
 
   registerHealth(app, options);
   registerModels(app, options);
