@@ -23,7 +23,10 @@ const client = new OpenAI({
   maxRetries: 0,
   fetch: async (url, init) => {
     const request = new Request(url, init);
-    const body = request.method === "POST" ? await request.clone().json() : undefined;
+    const body =
+      request.method === "POST"
+        ? ((await request.clone().json()) as Record<string, unknown>)
+        : undefined;
     requests.push({ method: request.method, url: request.url, ...(body ? { body } : {}) });
     return worker.fetch(request);
   },
