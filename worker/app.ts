@@ -6,8 +6,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "./app-deps.ts";
 import { apiKeyAuth } from "./http/auth.ts";
+import { routeBodyLimits } from "./http/body-limits.ts";
 import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
 import { jsonBody } from "./http/json-body.ts";
+import { registerOpenApiDocument } from "./http/openapi-document.ts";
 import { registerConditioning } from "./routes/conditioning.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerHealth } from "./routes/health.ts";
@@ -35,7 +37,7 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   app.onError(handleError);
   app.notFound(handleNotFound);
   app.use("*", apiKeyAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
-  app.use("/v1/*", jsonBody({ maxBodyBytes: () => options.limits().maxBodyBytes }));
+  app.use("/v1/*", jsonBody(routeBodyLimits(options.limits)));
 
   registerHealth(app, options);
   registerModels(app, options);
@@ -44,17 +46,6 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   registerTokenize(app, options);
   registerScore(app, options);
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "clip-edge",
-      version: "0.1.0",
-      description: "CLIP text conditioning, embeddings and tokenization at the edge",
-    },
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http",
-    scheme: "bearer",
-  });
+  registerOpenApiDocument(app, { openPaths: OPEN_PATHS });
   return app;
 }

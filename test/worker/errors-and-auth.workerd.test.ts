@@ -48,9 +48,9 @@ describe("bad requests get their status and a JSON error body", () => {
   it("413 body, prompt length and prompt count over the limits", async () => {
     const big = await post("/v1/embeddings", { input: "x".repeat(70_000) });
     expect(await expectError(big, 413, "too_large")).toMatch(/MAX_BODY_BYTES/);
-    // Streamed, no Content-Length: the cap holds while reading.
-    const chunk = new TextEncoder().encode(`{"input": "${"x".repeat(40_000)}`);
-    const streamed = await worker.fetch("http://clip-edge/v1/embeddings", {
+    // Streamed, no Content-Length: the cap of a text route holds while reading.
+    const chunk = new TextEncoder().encode(`{"prompt": "${"x".repeat(40_000)}`);
+    const streamed = await worker.fetch("http://clip-edge/v1/tokenize", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: new ReadableStream({
@@ -148,6 +148,7 @@ describe("GET /openapi.json", () => {
         "/v1/conditioning",
         "/v1/embeddings",
         "/v1/models",
+        "/v1/models/{id}",
         "/v1/score",
         "/v1/tokenize",
       ].sort(),

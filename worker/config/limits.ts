@@ -7,7 +7,7 @@
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 
 export interface WorkerLimits {
-  /** Largest request body accepted, in bytes (413 above). */
+  /** Largest request body of the JSON text routes, in bytes (413 above). */
   maxBodyBytes: number;
   /** Longest single prompt, in characters (413 above). */
   maxPromptChars: number;
@@ -25,7 +25,7 @@ export interface WorkerLimits {
    * go to the origin (when configured) or answer 503 instead of crashing the isolate.
    */
   maxGraphBytes: number;
-  /** Largest image fetched by URL for /v1/score, in bytes. */
+  /** Largest single image, in bytes: fetched by `url`, or decoded from `b64` (413 above). */
   maxImageBytes: number;
   /** Per-attempt timeout of origin calls, in milliseconds. */
   originTimeoutMs: number;
@@ -36,6 +36,14 @@ export interface WorkerLimits {
    * (server-side request forgery); tests serving images from 127.0.0.1 turn it on.
    */
   allowPrivateImageHosts: boolean;
+
+  // Body limits of the image-carrying routes.
+  /**
+   * Largest request body of the routes that carry images (`/v1/score`, and `/v1/embeddings`
+   * when its input has an image), in bytes (413 above). Text-only `/v1/embeddings` bodies
+   * stay under `maxBodyBytes`.
+   */
+  maxImageBodyBytes: number;
 }
 
 export const DEFAULT_LIMITS: WorkerLimits = {
@@ -46,10 +54,13 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxBatchSize: 32,
   cacheTtlSeconds: 86_400,
   maxGraphBytes: 40 * 1024 * 1024,
-  maxImageBytes: 10 * 1024 * 1024,
+  maxImageBytes: 8 * 1024 * 1024,
   originTimeoutMs: 10_000,
   originBreakerResetMs: 10_000,
   allowPrivateImageHosts: false,
+
+  // Body limits of the image-carrying routes.
+  maxImageBodyBytes: 8 * 1024 * 1024,
 };
 
 type NumericLimit = Exclude<keyof WorkerLimits, "allowPrivateImageHosts">;
@@ -66,6 +77,9 @@ export const LIMIT_VARS = {
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",
   originBreakerResetMs: "ORIGIN_BREAKER_RESET_MS",
+
+  // Body limits of the image-carrying routes.
+  maxImageBodyBytes: "MAX_IMAGE_BODY_BYTES",
 } as const satisfies Record<NumericLimit, string>;
 
 const FLAG_VAR = "ALLOW_PRIVATE_IMAGE_HOSTS";

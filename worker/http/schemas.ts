@@ -68,7 +68,10 @@ export const ConditioningRequestSchema = ConditioningRequestFields.pick({
       .optional()
       .openapi({ description: "Bundle name(s) in preset order; default from the preset" }),
     preset: z.enum(PRESET_NAMES).optional().openapi({ description: "Default sd15" }),
-    format: z.enum(["safetensors", "npy", "json", "base64"]).optional(),
+    format: z.enum(["safetensors", "npy", "npz", "raw", "json", "base64"]).optional().openapi({
+      description:
+        "Default json. Files: safetensors (all tensors), npy (one tensor), npz, raw (concatenated little-endian tensors; index in X-Tensor-Index)",
+    }),
   })
   .superRefine(checkConditioningRequest)
   .openapi("ConditioningRequest");
@@ -131,42 +134,49 @@ export const TokenizeResponseSchema = z
   })
   .openapi("TokenizeResponse");
 
-export const ModelsResponseSchema = z
+export const ModelSchema = z
   .object({
-    object: z.literal("list"),
-    data: z.array(
-      z.object({
-        id: z.string(),
-        object: z.literal("model"),
-        owned_by: z.string(),
-        hash: z.string().optional(),
-        presets: z.array(z.string()),
-        dims: z.record(z.string(), z.number()),
-        quantization: z.array(z.string()),
-        serves: z.array(z.string()),
-        /** Measured accuracy of the quantised text graph against fp32 (from the manifest's report). */
-        accuracy: z
+    id: z.string(),
+    object: z.literal("model"),
+    owned_by: z.string(),
+    hash: z.string().optional(),
+    presets: z.array(z.string()).openapi({
+      description:
+        "Presets this model serves alone, or in its role of the PRESET_MODELS pair (sdxl)",
+    }),
+    embedding_inputs: z.array(z.enum(["text", "token_ids", "image"])).openapi({
+      description: "What /v1/embeddings embeds with this model (image: only with an origin)",
+    }),
+    dims: z.record(z.string(), z.number()),
+    quantization: z.array(z.string()),
+    serves: z.array(z.string()).openapi({
+      description: "Routes this model serves here (/v1/score only with an origin)",
+    }),
+    /** Measured accuracy of the quantised text graph against fp32 (from the manifest's report). */
+    accuracy: z
+      .object({
+        quantization: z.string(),
+        token_cosine_min: z.number(),
+        token_cosine_mean: z.number(),
+        text_embeds_cosine_min: z.number().optional(),
+        guard: z
           .object({
-            quantization: z.string(),
+            calibration_prompts: z.number(),
             token_cosine_min: z.number(),
-            token_cosine_mean: z.number(),
-            text_embeds_cosine_min: z.number().optional(),
-            guard: z
-              .object({
-                calibration_prompts: z.number(),
-                token_cosine_min: z.number(),
-                embeds_cosine_min: z.number(),
-                targets_met: z.boolean(),
-                fp32_linears: z.number(),
-                linears: z.number(),
-              })
-              .optional(),
+            embeds_cosine_min: z.number(),
+            targets_met: z.boolean(),
+            fp32_linears: z.number(),
+            linears: z.number(),
           })
           .optional(),
-        error: z.string().optional(),
-      }),
-    ),
+      })
+      .optional(),
+    error: z.string().optional(),
   })
+  .openapi("Model");
+
+export const ModelsResponseSchema = z
+  .object({ object: z.literal("list"), data: z.array(ModelSchema) })
   .openapi("ModelsResponse");
 
 export const errorResponses = {
@@ -176,12 +186,41 @@ export const errorResponses = {
     content: { "application/json": { schema: ErrorSchema } },
   },
   404: { description: "Unknown model", content: { "application/json": { schema: ErrorSchema } } },
-  413: { description: "Over a limit", content: { "application/json": { schema: ErrorSchema } } },
+  413: {
+    description:
+      "Over a limit (`too_large`, the message names it): body (MAX_BODY_BYTES; MAX_IMAGE_BODY_BYTES on image routes), prompt length or count, image bytes (MAX_IMAGE_BYTES)",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
   415: {
     description: "Not application/json",
     content: { "application/json": { schema: ErrorSchema } },
   },
-  422: { description: "Invalid request", content: { "application/json": { schema: ErrorSchema } } },
+  422: {
+    description:
+      "Valid JSON, but a value is wrong or cannot be served: `invalid_request` (fails the schema, or the model cannot serve it), `invalid_input` (a value out of range, e.g. a token id outside the vocabulary or a sequence over 75 tokens), `unsupported` (a feature the model lacks)",
+    content: {
+      "application/json": {
+        schema: ErrorSchema,
+        examples: {
+          invalid_request: {
+            value: {
+              error: { code: "invalid_request", message: "invalid request: input: Invalid input" },
+            },
+          },
+          invalid_input: {
+            value: {
+              error: {
+                code: "invalid_input",
+                message:
+                  "input[0][3] = 50000 is not a token id of model clip-vit-large-patch14 (an integer from 0 to 49407)",
+                details: { vocabSize: 49408 },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   503: {
     description: "Model unavailable",
     content: { "application/json": { schema: ErrorSchema } },

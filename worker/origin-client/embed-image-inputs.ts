@@ -30,7 +30,16 @@ export async function embedImageInputs(
   const limits = deps.limits();
   const images = await Promise.all(
     inputs.map(async (input, i): Promise<OriginImage> => {
-      if ("b64" in input) return { bytes: decodeImageBase64(input.b64, options.label(i)) };
+      if ("b64" in input) {
+        const bytes = decodeImageBase64(input.b64, options.label(i));
+        if (bytes.byteLength > limits.maxImageBytes) {
+          throw new ClipEdgeError(
+            "too_large",
+            `${options.label(i)}.b64 decodes to ${bytes.byteLength} bytes, over the limit of ${limits.maxImageBytes} bytes per image (MAX_IMAGE_BYTES)`,
+          );
+        }
+        return { bytes };
+      }
       const fetched = await fetchImage(input.url, {
         fetch: (request, init) => fetch(request, init),
         maxBytes: limits.maxImageBytes,

@@ -24,6 +24,13 @@ export const EmbeddingImageInputSchema = z
     description: "An image, embedded by the origin: L2-normalised CLIP image_embeds",
   });
 
+/** Token ids of one text (OpenAI's `number[]` input); checked against the model's vocabulary. */
+export const TokenIdsSchema = z.array(z.number()).openapi("TokenIds", {
+  description:
+    "Token ids of one text as the model's tokenizer gives them, with or without the start (49406) and end (49407) tokens: integers below the vocabulary size, at most 75 besides start/end",
+  example: [49406, 320, 1125, 539, 320, 2368, 49407],
+});
+
 export type EmbeddingInputItem = string | z.infer<typeof EmbeddingImageInputSchema>;
 
 export const EmbeddingsWithImagesRequestSchema = EmbeddingsRequestSchema.extend({
@@ -32,10 +39,12 @@ export const EmbeddingsWithImagesRequestSchema = EmbeddingsRequestSchema.extend(
       z.string(),
       EmbeddingImageInputSchema,
       z.array(z.union([z.string(), EmbeddingImageInputSchema])).min(1),
+      TokenIdsSchema.min(1),
+      z.array(TokenIdsSchema).min(1),
     ])
     .openapi({
       description:
-        "Text (OpenAI), or images as `{ image: { b64 } }` / `{ image: { url } }`, alone or mixed with texts in one array",
+        "Text (OpenAI), token ids (OpenAI's `number[]` / `number[][]`), or images as `{ image: { b64 } }` / `{ image: { url } }`, alone or mixed with texts in one array",
       example: ["a photo of a cat", { image: { url: "https://example.com/cat.png" } }],
     }),
 }).openapi("EmbeddingsRequest");

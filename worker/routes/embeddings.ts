@@ -4,18 +4,22 @@
  */
 
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { TextEmbeddings } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { encodeBase64 } from "../../conditioning/formats/base64.ts";
 import { l2Normalize } from "../../conditioning/scoring/normalize.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
 import { EmbeddingsResponseSchema, errorResponses } from "../http/schemas.ts";
+import type { LoadedModel } from "../models/model-registry.ts";
 import { embedImageInputs } from "../origin-client/embed-image-inputs.ts";
 import {
   type EmbeddingInputItem,
   EmbeddingsWithImagesRequestSchema,
 } from "./embeddings-schemas.ts";
 import { modelTextEmbedder } from "./model-text-embedder.ts";
+import { checkTokenIds, embedTokenIds, tokenIdSequences } from "./token-id-input.ts";
 
 const route = createRoute({
   method: "post",
@@ -39,7 +43,10 @@ const route = createRoute({
 export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const items: EmbeddingInputItem[] = Array.isArray(body.input) ? body.input : [body.input];
+    const tokenIds = tokenIdSequences(body.input);
+    if (tokenIds) return embedTokenIdInput(c, body, tokenIds, deps) as never;
+    const input = body.input as string | EmbeddingInputItem | EmbeddingInputItem[];
+    const items: EmbeddingInputItem[] = Array.isArray(input) ? input : [input];
     const texts = items.filter((item): item is string => typeof item === "string");
     // Texts at their own indices: an image counts against MAX_PROMPTS like a prompt.
     checkPrompts(
@@ -59,35 +66,79 @@ export function registerEmbeddings(app: OpenAPIHono, deps: AppDeps): void {
     if (texts.length < items.length) {
       return c.json(await embedMixed(items, body, modelId, deps), 200);
     }
-    const inputs = texts;
-    const canonical = { ...body, input: inputs, model: modelId, user: undefined };
-    return deps.cache.respond(
-      c,
-      { route: "embeddings", modelHashes: [hash], request: canonical },
-      async () => {
-        const model = await deps.registry.get(modelId);
-        const embedder = await modelTextEmbedder(model, deps);
-        const { embeddings, tokenCounts } = await embedder.embed(inputs);
-        const width = embeddings.shape[1];
-        const vectors = inputs.map((_, r) => embeddings.data.subarray(r * width, (r + 1) * width));
-        if (body.dimensions !== undefined && body.dimensions > width) {
-          throw new ClipEdgeError(
-            "invalid_request",
-            `dimensions=${body.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
-          );
-        }
-        const data = vectors.map((vector, index) => embeddingItem(vector, index, body));
-        // Tokens the graph saw: SOT + up to 75 BPE tokens + EOT.
-        const tokens = tokenCounts.reduce((a, b) => a + Math.min(b, 75) + 2, 0);
-        return c.json({
-          object: "list" as const,
-          data,
-          model: modelId,
-          usage: { prompt_tokens: tokens, total_tokens: tokens },
-        });
-      },
-    ) as never;
+    return respondCached(c, deps, { body, input: texts, modelId, hash }, async (model) => {
+      const embedder = await modelTextEmbedder(model, deps);
+      return embedder.embed(texts);
+    }) as never;
   });
+}
+
+type EmbeddingsBody = OutputOptions & { input: unknown; model?: string; user?: string };
+
+/** `input` as token ids (`number[]` or `number[][]`): checked, then embedded like texts. */
+async function embedTokenIdInput(
+  c: Context,
+  body: EmbeddingsBody,
+  sequences: unknown[][],
+  deps: AppDeps,
+): Promise<Response> {
+  checkPrompts(
+    sequences.map(() => ""),
+    deps.limits(),
+    "input",
+  );
+  const modelId = body.model ?? deps.defaultModel();
+  const { hash, manifest } = await deps.registry.manifest(modelId);
+  const vocabSize = manifest.architecture.text?.vocabSize;
+  if (vocabSize === undefined) {
+    throw new ClipEdgeError("invalid_request", `model ${modelId} has no text tower`);
+  }
+  const ids = checkTokenIds(sequences, {
+    vocabSize,
+    model: modelId,
+    nested: Array.isArray(body.input) && Array.isArray(body.input[0]),
+  });
+  return respondCached(c, deps, { body, input: ids, modelId, hash }, (model) =>
+    embedTokenIds(model, ids, deps.limits().maxBatchSize),
+  );
+}
+
+/** The OpenAI list of the text (or token-id) inputs' vectors, through the response cache. */
+function respondCached(
+  c: Context,
+  deps: AppDeps,
+  request: { body: EmbeddingsBody; input: unknown[]; modelId: string; hash: string },
+  embed: (model: LoadedModel) => Promise<TextEmbeddings>,
+): Promise<Response> {
+  const { body, modelId } = request;
+  const canonical = { ...body, input: request.input, model: modelId, user: undefined };
+  return deps.cache.respond(
+    c,
+    { route: "embeddings", modelHashes: [request.hash], request: canonical },
+    async () => {
+      const model = await deps.registry.get(modelId);
+      const { embeddings, tokenCounts } = await embed(model);
+      const width = embeddings.shape[1];
+      const vectors = request.input.map((_, r) =>
+        embeddings.data.subarray(r * width, (r + 1) * width),
+      );
+      if (body.dimensions !== undefined && body.dimensions > width) {
+        throw new ClipEdgeError(
+          "invalid_request",
+          `dimensions=${body.dimensions} is more than model ${modelId}'s ${width} embedding dimensions`,
+        );
+      }
+      const data = vectors.map((vector, index) => embeddingItem(vector, index, body));
+      // Tokens the graph saw: SOT + up to 75 BPE tokens + EOT.
+      const tokens = tokenCounts.reduce((a, b) => a + Math.min(b, 75) + 2, 0);
+      return c.json({
+        object: "list" as const,
+        data,
+        model: modelId,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
+    },
+  );
 }
 
 interface OutputOptions {

@@ -24,7 +24,6 @@ export function createE2eApp(vars: Record<string, string> = {}) {
       ORIGIN_TIMEOUT_MS: String(ORIGIN_TIMEOUT_MS),
       ORIGIN_BREAKER_RESET_MS: String(BREAKER_RESET_MS),
       ALLOW_PRIVATE_IMAGE_HOSTS: "true",
-      MAX_BODY_BYTES: String(4 << 20),
       CACHE_TTL_SECONDS: "0",
       BATCH_WINDOW_MS: "5",
       ...vars,

@@ -25,6 +25,8 @@ const manifest = (report?: BundleManifest["quantizationReport"]): BundleManifest
   createdBy: "",
 });
 
+const serving = { presetModels: () => undefined, originConfigured: false };
+
 describe("/v1/models accuracy", () => {
   it("shows the text graph's report and the guard's achieved numbers", () => {
     const m = describeModel(
@@ -55,6 +57,7 @@ describe("/v1/models accuracy", () => {
         },
       }),
       "h",
+      serving,
     );
     expect(m.accuracy).toEqual({
       quantization: "int8",
@@ -74,6 +77,6 @@ describe("/v1/models accuracy", () => {
   });
 
   it("has no accuracy field without a report", () => {
-    expect(describeModel("m", manifest(), "h")).not.toHaveProperty("accuracy");
+    expect(describeModel("m", manifest(), "h", serving)).not.toHaveProperty("accuracy");
   });
 });
