@@ -48,6 +48,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
           secret: env.ORIGIN_SECRET,
           fetch: (input, init) => fetch(input, init),
           timeoutMs: limits.originTimeoutMs,
+          probeTimeoutMs: limits.originProbeTimeoutMs,
           breaker: { resetMs: limits.originBreakerResetMs },
         })
       : undefined;

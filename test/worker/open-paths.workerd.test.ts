@@ -23,7 +23,8 @@ describe("open paths with API keys configured", () => {
   });
 
   it("/readyz without a valid key says status, model and auth only; with a key, the stats", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong-key" }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: "Bearer wrong-key" }];
+    for (const headers of cases) {
       const bare = (await (await app.request("/readyz", { headers })).json()) as object;
       expect(bare).toEqual({ status: "ready", model: "tiny-openai", auth: "api_keys" });
     }

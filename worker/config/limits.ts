@@ -48,6 +48,11 @@ export interface WorkerLimits {
   maxImageBytes: number;
   /** Per-attempt timeout of origin calls, in milliseconds. */
   originTimeoutMs: number;
+  /**
+   * Timeout of the origin's GET /readyz, the check sent first when the circuit breaker is
+   * half-open, in milliseconds (at most ORIGIN_TIMEOUT_MS): a hung origin costs this per probe.
+   */
+  originProbeTimeoutMs: number;
   /** How long the origin circuit breaker stays open before one probe request, in milliseconds. */
   originBreakerResetMs: number;
   /**
@@ -73,6 +78,7 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxGraphBytes: 40 * 1024 * 1024,
   maxImageBytes: 10 * 1024 * 1024,
   originTimeoutMs: 10_000,
+  originProbeTimeoutMs: 2000,
   originBreakerResetMs: 10_000,
   allowPrivateImageHosts: false,
 };
@@ -96,6 +102,7 @@ export const LIMIT_VARS = {
   maxGraphBytes: "MAX_GRAPH_BYTES",
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",
+  originProbeTimeoutMs: "ORIGIN_PROBE_TIMEOUT_MS",
   originBreakerResetMs: "ORIGIN_BREAKER_RESET_MS",
 } as const satisfies Record<NumericLimit, string>;
 
