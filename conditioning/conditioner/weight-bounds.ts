@@ -10,8 +10,8 @@ import type { PromptSyntax } from "./request-schema.ts";
 
 /**
  * Largest |weight| a fragment, blend member or conjunction may carry. Prompt weights in
- * use are below ~10 (A1111 and ComfyUI clamp nothing; Compel neither); CLIP hidden states
- * stay below ~1e3 in magnitude, so 1000 keeps every float32 product far from overflow.
+ * practical use are below ~10 (A1111, ComfyUI and Compel clamp nothing); 1000 keeps every
+ * |z| * |w| far below float32's maximum (3.4e38) for any CLIP hidden state z.
  */
 export const MAX_ABS_WEIGHT = 1000;
 
