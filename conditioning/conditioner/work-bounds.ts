@@ -4,7 +4,8 @@
  * graphs (the encoder work), and the output values and their serialised bytes. Over a
  * bound is `too_large` (413) with the number and the limit. Per-prompt chunks and
  * composition conditionings are bounded where they are counted (`prompt-items.ts`,
- * `composed-entries.ts`).
+ * `composed-entries.ts`). Sequences are counted before identical ones are merged
+ * (`runSequences`), so the encoder work is an upper bound.
  */
 import { ClipEdgeError } from "../errors.ts";
 import { countMaskedVariants } from "./chunk-weighting.ts";
