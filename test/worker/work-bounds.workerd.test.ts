@@ -3,7 +3,7 @@
  * give Inf/NaN is refused. Through the real app, on the tiny model (width 64).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { post, sessionStats } from "./helpers/client.ts";
+import { post, sessionStats, worker } from "./helpers/client.ts";
 import { seedBundle } from "./helpers/seed.ts";
 
 beforeAll(async () => {
@@ -11,6 +11,14 @@ beforeAll(async () => {
   // Load the model, so that the timings below are the requests' own.
   expect((await post("/v1/conditioning", { prompt: "warm up" })).status).toBe(200);
 });
+
+/** The isolate's WASM heap, as /readyz reports it. */
+async function wasmHeapBytes(): Promise<number> {
+  const body = (await (await worker.fetch("http://clip-edge/readyz")).json()) as {
+    wasm_heap?: { bytes: number };
+  };
+  return body.wasm_heap?.bytes ?? -1;
+}
 
 async function errorOf(response: Response) {
   const body = (await response.json()) as { error: { code: string; message: string } };
@@ -27,6 +35,7 @@ describe("bounds on the work of a request (413 too_large, before any encoding)",
     };
     expect(JSON.stringify(request).length).toBeLessThan(64 * 1024);
     const before = await sessionStats();
+    const heapBefore = await wasmHeapBytes();
     const started = performance.now();
     const response = await post("/v1/conditioning", request);
     const elapsed = performance.now() - started;
@@ -39,6 +48,8 @@ describe("bounds on the work of a request (413 too_large, before any encoding)",
     );
     const after = await sessionStats();
     expect(after.runs).toBe(before.runs);
+    expect(heapBefore).toBeGreaterThan(0);
+    expect(await wasmHeapBytes()).toBe(heapBefore);
     console.log(`amplification request refused in ${elapsed.toFixed(1)} ms (workerd clock)`);
 
     // A normal request still works afterwards.
