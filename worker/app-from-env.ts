@@ -10,6 +10,7 @@ import { type LimitVars, readLimits } from "./config/limits.ts";
 import { parseApiKeys } from "./http/auth.ts";
 import { createResponseCache } from "./http/response-cache.ts";
 import { type BucketLike, createBundleStore } from "./models/bundle-store.ts";
+import { withDefaultModelUnavailable } from "./models/default-model.ts";
 import { createModelRegistry } from "./models/model-registry.ts";
 import { createOriginClient, type OriginClient } from "./origin-client/index.ts";
 import type { OrtRuntime } from "./runtime/ort-runtime.ts";
@@ -47,16 +48,19 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
           secret: env.ORIGIN_SECRET,
           fetch: (input, init) => fetch(input, init),
           timeoutMs: limits.originTimeoutMs,
+          probeTimeoutMs: limits.originProbeTimeoutMs,
           breaker: { resetMs: limits.originBreakerResetMs },
         })
       : undefined;
-  const registry = createModelRegistry({
+  const defaultModel = () => env.DEFAULT_MODEL || "clip-vit-large-patch14";
+  const models = createModelRegistry({
     store: createBundleStore({ bucket: env.MODELS }),
     runtime: options.runtime,
     maxGraphBytes: () => limits.maxGraphBytes,
     origin: () => origin,
     batch: () => ({ windowMs: limits.batchWindowMs, maxBatch: limits.maxBatchSize }),
   });
+  const registry = withDefaultModelUnavailable(models, defaultModel);
   const defaultCache = () =>
     (globalThis as unknown as { caches?: { default?: Cache } }).caches?.default;
   return createApp({
@@ -66,7 +70,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
       ttlSeconds: () => limits.cacheTtlSeconds,
     }),
     limits: () => limits,
-    defaultModel: () => env.DEFAULT_MODEL || "clip-vit-large-patch14",
+    defaultModel,
     presetModels: (preset) => presets[preset],
     authEnabled: () => keys.length > 0,
     apiKeys: () => keys,

@@ -26,6 +26,15 @@ export function maskedVariants(
   return out;
 }
 
+/** How many masked copies `maskedVariants` adds for `chunk` (without building them). */
+export function countMaskedVariants(chunk: TokenChunk): number {
+  const seen = new Set<number>();
+  chunk.fragments.forEach((f, p) => {
+    if (f >= 0 && chunk.weights[p] < 1) seen.add(f);
+  });
+  return seen.size;
+}
+
 /** Applies the weighting formula to one chunk's hidden states (unchanged when all weights are 1). */
 export function weighChunk(
   mode: WeightingMode,

@@ -1,7 +1,7 @@
 /**
  * The conditioner: a parsed request (`request-schema.ts`) -> diffusers conditioning
  * tensors, in Compel-like stages: parse -> flatten -> chunk (`prompt-items.ts`),
- * encode -> weight (`encode-items.ts`, `item-weighting.ts`), assemble (`assemble-result.ts`).
+ * bound (`work-bounds.ts`), encode -> weight (`encode-items.ts`, `item-weighting.ts`), assemble (`assemble-result.ts`).
  */
 import type { TensorFactory } from "../encoder/session.ts";
 import { ClipEdgeError } from "../errors.ts";
@@ -14,6 +14,7 @@ import { tokeniseRequest } from "./prompt-items.ts";
 import { normaliseRequest } from "./request.ts";
 import type { ConditioningRequest } from "./request-schema.ts";
 import type { ConditioningResult, EncoderBinding } from "./types.ts";
+import { checkWork, type WorkLimits } from "./work-bounds.ts";
 
 export interface ConditionerOptions {
   preset: string | Preset;
@@ -28,6 +29,11 @@ export interface ConditionerOptions {
   maxChunks?: number;
   /** composition "a1111": most conditionings per request (default 256); more is `too_large`. */
   maxConditionings?: number;
+  /**
+   * Bounds on images per prompt, encoder work and the answer's size, checked after
+   * tokenisation and before any encoding (`work-bounds.ts`); absent = unbounded.
+   */
+  limits?: WorkLimits;
 }
 
 export interface Conditioner {
@@ -51,6 +57,7 @@ export function createConditioner(options: ConditionerOptions): Conditioner {
     async encode(request) {
       const req = normaliseRequest(request);
       const tokenised = tokeniseRequest(req, { ...options, preset, parsers });
+      checkWork(req, tokenised, preset, encoders, options.limits ?? {});
       const { positives, negatives } = tokenised;
       const isNegative = (i: number) =>
         i >= positives.length && i < positives.length + negatives.length;

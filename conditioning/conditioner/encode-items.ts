@@ -12,6 +12,7 @@ import type { Item } from "./prompt-items.ts";
 import type { NormalisedRequest } from "./request.ts";
 import { emptyChunk, type TokenChunk } from "./token-chunks.ts";
 import type { EncoderBinding } from "./types.ts";
+import { assertFiniteRows } from "./weight-bounds.ts";
 
 export interface EncodedItems {
   /** Per encoder with hidden states, per item: [77 * chunks, W]. */
@@ -119,7 +120,9 @@ export async function encodeItems(
           width,
           maxLength: preset.maxLength,
         };
-        return weighItem(item[e], plans[i], ctx);
+        const z = weighItem(item[e], plans[i], ctx);
+        if (req.weighting !== "none") assertFiniteRows(z, width, item[e].text, req.weighting);
+        return z;
       }),
     );
   }

@@ -2,6 +2,7 @@ import { ClipEdgeError } from "../errors.ts";
 import { splitBreak } from "../prompt/a1111-break.ts";
 import type { LongPromptMode, PromptSyntax } from "./request-schema.ts";
 import type { WeightedFragment } from "./types.ts";
+import { checkBlendWeights, checkConjunctionWeight, checkFragmentWeight } from "./weight-bounds.ts";
 
 /**
  * A prompt parser as the prompt module provides it. Any of these shapes is accepted:
@@ -51,7 +52,10 @@ export function promptFragments(
   return part.members[0];
 }
 
-/** Parses a prompt into its parts, members and weighted fragments; rejects non-finite weights. */
+/**
+ * Parses a prompt into its parts, members and weighted fragments; rejects weights that are
+ * not finite or out of bounds (`weight-bounds.ts`), before any encoding.
+ */
 export function promptStructure(
   text: string,
   syntax: PromptSyntax | null,
@@ -87,24 +91,15 @@ export function promptStructure(
   }
   const structure = toStructure(parsed, syntax, text);
   const label = JSON.stringify(text.slice(0, 80));
-  const finite = (what: string, value: number) => {
-    if (!Number.isFinite(value)) {
-      throw new ClipEdgeError(
-        "invalid_request",
-        `prompt ${label}: ${what} has non-finite weight ${value}`,
-        {
-          details: { what, weight: String(value) },
-        },
-      );
+  structure.parts.forEach((part, p) => {
+    checkConjunctionWeight(label, p, part.weight);
+    if (part.members.length > 1 || part.memberWeights[0] !== 1) {
+      checkBlendWeights(label, part.memberWeights, part.normalize);
     }
-  };
-  for (const part of structure.parts) {
-    finite("conjunction", part.weight);
-    for (const w of part.memberWeights) finite("blend", w);
     for (const member of part.members) {
-      for (const f of member) finite(`fragment ${JSON.stringify(f.text)}`, f.weight);
+      for (const f of member) checkFragmentWeight(label, syntax, f.text, f.weight);
     }
-  }
+  });
   return structure;
 }
 

@@ -16,6 +16,7 @@ import {
   type TokenizedPrompt,
 } from "./token-chunks.ts";
 import type { EncoderBinding } from "./types.ts";
+import type { WorkLimits } from "./work-bounds.ts";
 
 /** One conjunction part: its blend members, tokenised for one encoder. */
 export interface ItemPart {
@@ -63,6 +64,8 @@ export interface TokeniseOptions {
   maxChunks?: number;
   /** composition "a1111": most conditionings (default 256). */
   maxConditionings?: number;
+  /** For the names of the limits in messages. */
+  limits?: WorkLimits;
 }
 
 /** chunk: one part's members as 77-token chunks, padded to the part's longest member. */
@@ -111,9 +114,10 @@ function padToCommonLength(items: Item[], options: TokeniseOptions): number {
   const maxChunks = options.maxChunks ?? 32;
   if (chunkCount > maxChunks) {
     const worst = items.flat().find((it) => it.ownChunks === chunkCount)!;
+    const name = options.limits?.limitNames?.maxChunks;
     throw new ClipEdgeError(
       "too_large",
-      `prompt ${JSON.stringify(worst.text.slice(0, 40))} needs ${chunkCount} chunks of 75 tokens (${chunkCount * options.preset.maxLength} positions), more than the limit of ${maxChunks}`,
+      `prompt ${JSON.stringify(worst.text.slice(0, 40))} needs ${chunkCount} chunks of 75 tokens (${chunkCount * options.preset.maxLength} positions), more than the limit of ${maxChunks}${name ? ` (${name})` : ""}; use fewer BREAKs or a shorter prompt`,
       { details: { chunks: chunkCount, maxChunks } },
     );
   }

@@ -3,7 +3,8 @@
  * (the worker's /v1/conditioning extends it, the CLI and library callers parse with
  * it). `createConditioner(...).encode` takes its parsed type and checks nothing again
  * except what depends on the models (clip skip vs exported hidden states, prompt_2 on
- * a one-encoder preset) or on the tokenised prompt (chunk and conditioning limits).
+ * a one-encoder preset) or on the tokenised prompt (weight bounds, chunk, conditioning and
+ * work limits).
  * Field names are snake_case on purpose: they are the JSON API's.
  */
 import { z } from "zod";

@@ -1,7 +1,9 @@
 /**
  * Puts a bundle into wrangler's LOCAL R2 (the same persisted state `wrangler dev
- * --persist-to` reads), through wrangler's getPlatformProxy. Files already there
- * with the same SHA-256 (custom metadata) are skipped.
+ * --persist-to` reads), through wrangler's getPlatformProxy. A file already there is
+ * skipped only when its stored bytes hash to the bundle file's SHA-256 (the `sha256`
+ * custom metadata alone is not trusted: a corrupt object with the right metadata is
+ * re-uploaded, so re-seeding repairs it).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -9,8 +11,8 @@ import { join } from "node:path";
 import { bundleFileNames } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
 
-interface R2Like {
-  head(key: string): Promise<{ customMetadata?: Record<string, string> } | null>;
+export interface R2Like {
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
   put(
     key: string,
     value: Uint8Array,
@@ -36,27 +38,43 @@ export async function seedLocalR2(
     persist: { path: join(options.persistTo, "v3") },
     remoteBindings: false,
   });
-  let uploaded = 0;
-  let skipped = 0;
   try {
     const manifestBytes = readFileSync(join(options.bundleDir, "manifest.json"));
     const manifest = JSON.parse(manifestBytes.toString("utf8")) as BundleManifest;
     // manifest.json last: a model is visible only once all its files are in place.
-    for (const file of [...bundleFileNames(manifest), "manifest.json"]) {
-      const bytes = new Uint8Array(readFileSync(join(options.bundleDir, file)));
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      const key = `${options.name}/${file}`;
-      const existing = await proxy.env.MODELS.head(key);
-      if (existing?.customMetadata?.sha256 === sha256) {
-        skipped++;
-        continue;
-      }
-      options.log(`R2 (local) put ${key} (${bytes.byteLength} bytes)`);
-      await proxy.env.MODELS.put(key, bytes, { customMetadata: { sha256 } });
-      uploaded++;
-    }
+    const files = [...bundleFileNames(manifest), "manifest.json"].map((file) => ({
+      key: `${options.name}/${file}`,
+      read: () => new Uint8Array(readFileSync(join(options.bundleDir, file))),
+    }));
+    return await seedFiles(proxy.env.MODELS, files, options.log);
   } finally {
     await proxy.dispose();
+  }
+}
+
+const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** Puts each file whose stored bytes differ (by SHA-256) from its own, in order, one in memory at a time. */
+export async function seedFiles(
+  bucket: R2Like,
+  files: readonly { key: string; read: () => Uint8Array }[],
+  log: (line: string) => void,
+): Promise<{ uploaded: number; skipped: number }> {
+  let uploaded = 0;
+  let skipped = 0;
+  for (const { key, read } of files) {
+    const bytes = read();
+    const sha256 = sha256Of(bytes);
+    const existing = await bucket.get(key);
+    if (existing && sha256Of(new Uint8Array(await existing.arrayBuffer())) === sha256) {
+      skipped++;
+      continue;
+    }
+    log(
+      `R2 (local) put ${key} (${bytes.byteLength} bytes)${existing ? " (stored bytes differed)" : ""}`,
+    );
+    await bucket.put(key, bytes, { customMetadata: { sha256 } });
+    uploaded++;
   }
   return { uploaded, skipped };
 }

@@ -13,6 +13,25 @@ export interface WorkerLimits {
   maxPromptChars: number;
   /** Most prompts (or embedding inputs) in one request (413 above). */
   maxPrompts: number;
+  /** Most 77-token chunks per prompt with `long_prompt: "chunk"` (413 above). */
+  maxChunks: number;
+  /** composition "a1111": most AND x schedule conditionings per request (413 above). */
+  maxConditionings: number;
+  /** Most `num_images_per_prompt` (the request schema caps it at 16; 413 above). */
+  maxImagesPerPrompt: number;
+  /**
+   * Most token positions one request runs through the text graphs: sequences (chunks of
+   * every prompt and negative, Compel's masked copies, the empty prompt) x 77, summed over
+   * encoders (413 above). Bounds the CPU time of a request.
+   */
+  maxEncodeTokens: number;
+  /** Most float values in one answer's tensors (413 above). Bounds the tensors in memory. */
+  maxOutputValues: number;
+  /**
+   * Largest answer in bytes, estimated from the values and the format before encoding
+   * (JSON ~21 bytes a float32, files 4; 413 above). Bounds the serialised body in memory.
+   */
+  maxOutputBytes: number;
   /** Micro-batching window for concurrent runs of one graph, in milliseconds. */
   batchWindowMs: number;
   /** Most sequences in one `session.run`. */
@@ -29,6 +48,11 @@ export interface WorkerLimits {
   maxImageBytes: number;
   /** Per-attempt timeout of origin calls, in milliseconds. */
   originTimeoutMs: number;
+  /**
+   * Timeout of the origin's GET /readyz, the check sent first when the circuit breaker is
+   * half-open, in milliseconds (at most ORIGIN_TIMEOUT_MS): a hung origin costs this per probe.
+   */
+  originProbeTimeoutMs: number;
   /** How long the origin circuit breaker stays open before one probe request, in milliseconds. */
   originBreakerResetMs: number;
   /**
@@ -50,12 +74,19 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxBodyBytes: 64 * 1024,
   maxPromptChars: 4000,
   maxPrompts: 64,
+  maxChunks: 32,
+  maxConditionings: 256,
+  maxImagesPerPrompt: 16,
+  maxEncodeTokens: 256 * 77,
+  maxOutputValues: 2 * 1024 * 1024,
+  maxOutputBytes: 8 * 1024 * 1024,
   batchWindowMs: 4,
   maxBatchSize: 32,
   cacheTtlSeconds: 86_400,
   maxGraphBytes: 40 * 1024 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   originTimeoutMs: 10_000,
+  originProbeTimeoutMs: 2000,
   originBreakerResetMs: 10_000,
   allowPrivateImageHosts: false,
 
@@ -70,12 +101,19 @@ export const LIMIT_VARS = {
   maxBodyBytes: "MAX_BODY_BYTES",
   maxPromptChars: "MAX_PROMPT_CHARS",
   maxPrompts: "MAX_PROMPTS",
+  maxChunks: "MAX_CHUNKS",
+  maxConditionings: "MAX_CONDITIONINGS",
+  maxImagesPerPrompt: "MAX_IMAGES_PER_PROMPT",
+  maxEncodeTokens: "MAX_ENCODE_TOKENS",
+  maxOutputValues: "MAX_OUTPUT_VALUES",
+  maxOutputBytes: "MAX_OUTPUT_BYTES",
   batchWindowMs: "BATCH_WINDOW_MS",
   maxBatchSize: "MAX_BATCH_SIZE",
   cacheTtlSeconds: "CACHE_TTL_SECONDS",
   maxGraphBytes: "MAX_GRAPH_BYTES",
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",
+  originProbeTimeoutMs: "ORIGIN_PROBE_TIMEOUT_MS",
   originBreakerResetMs: "ORIGIN_BREAKER_RESET_MS",
 
   // Body limits of the image-carrying routes.

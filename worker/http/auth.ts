@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { timingSafeEqual } from "hono/utils/buffer";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ClipEdgeError, httpErrorOf } from "../../conditioning/errors.ts";
 
@@ -54,4 +55,21 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): MiddlewareHandler {
     }
     return checked.check(c, next);
   };
+}
+
+/**
+ * Whether an `Authorization` header carries one of `keys` (for open paths that say more to
+ * a caller with a key, such as /readyz). Timing-safe, as `bearerAuth`.
+ */
+export async function hasApiKey(
+  authorization: string | undefined,
+  keys: readonly string[],
+): Promise<boolean> {
+  const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization ?? "");
+  if (!match) return false;
+  let found = false;
+  for (const key of keys) {
+    if (await timingSafeEqual(key, match[1])) found = true;
+  }
+  return found;
 }

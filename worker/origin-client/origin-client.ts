@@ -43,6 +43,12 @@ export interface OriginClientOptions {
   fetch: FetchLike;
   /** Per attempt, ms (default 10000). */
   timeoutMs?: number;
+  /**
+   * The origin's GET /readyz (`ready()`, and the check that goes first when the breaker is
+   * half-open), ms (default 2000, at most `timeoutMs`): an origin that accepts connections
+   * but never answers costs this much per probe, not `timeoutMs`.
+   */
+  probeTimeoutMs?: number;
   /** Extra attempts for connection errors and 502/503/504 (default 2). */
   retries?: number;
   /** First backoff, ms (default 100); doubled per retry, full jitter. */
@@ -132,6 +138,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
   }
   if (!options.secret) throw new ClipEdgeError("invalid_input", "ORIGIN_SECRET is not set");
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const probeTimeoutMs = Math.min(options.probeTimeoutMs ?? 2000, timeoutMs);
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 100;
   const now = options.now ?? (() => Date.now());
@@ -149,18 +156,19 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     init: () => RequestInit,
     schema: z.ZodType<T> | undefined,
     outer?: AbortSignal,
+    limitMs = timeoutMs,
   ): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(limitMs);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     let response: Response;
     try {
       response = await options.fetch(`${base}${path}`, { ...init(), signal });
     } catch (error) {
       if (outer?.aborted) throw error;
-      if (timeout.aborted) throw new AttemptFailure(false, `no answer within ${timeoutMs} ms`);
+      if (timeout.aborted) throw new AttemptFailure(false, `no answer within ${limitMs} ms`);
       throw new AttemptFailure(true, `connection failed: ${(error as Error)?.message ?? error}`);
     }
-    if (response.ok) return readAnswer(response, schema, timeout);
+    if (response.ok) return readAnswer(response, schema, timeout, limitMs);
     // 502/504 come from proxies, not the origin: no error body worth reading.
     const body =
       response.status === 502 || response.status === 504 ? {} : await errorFromBody(response);
@@ -204,13 +212,14 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     response: Response,
     schema: z.ZodType<T> | undefined,
     timeout: AbortSignal,
+    limitMs: number,
   ): Promise<T> {
     let json: unknown;
     try {
       json = await response.json();
     } catch (error) {
       if (timeout.aborted)
-        throw new AttemptFailure(false, `no complete answer within ${timeoutMs} ms`);
+        throw new AttemptFailure(false, `no complete answer within ${limitMs} ms`);
       throw new AttemptFailure(
         false,
         `unreadable answer: ${(error as Error).message}`,
@@ -230,11 +239,28 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     return parsed.data;
   }
 
+  /** GET /readyz within probeTimeoutMs; any answer but a failure (e.g. a 4xx) counts as alive. */
+  async function probe(signal?: AbortSignal): Promise<void> {
+    try {
+      await attempt("/readyz", () => ({ method: "GET" }), undefined, signal, probeTimeoutMs);
+    } catch (error) {
+      if (error instanceof AttemptFailure) {
+        throw new AttemptFailure(
+          error.retryable,
+          `probe GET /readyz: ${error.reason}`,
+          error.status,
+        );
+      }
+      if (signal?.aborted) throw error;
+    }
+  }
+
   async function call<T>(
     path: string,
     init: () => RequestInit,
     schema: z.ZodType<T> | undefined,
     signal?: AbortSignal,
+    limitMs = timeoutMs,
   ): Promise<T> {
     let lastReason = "";
     for (let i = 0; i <= retries; i++) {
@@ -247,7 +273,9 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
         );
       }
       try {
-        const result = await attempt(path, init, schema, signal);
+        // Half-open: a short GET /readyz first, so a hung origin costs probeTimeoutMs.
+        if (admission.probe && path !== "/readyz") await probe(signal);
+        const result = await attempt(path, init, schema, signal, limitMs);
         breaker.onSuccess();
         return result;
       } catch (error) {
@@ -324,7 +352,13 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     },
     async ready() {
       try {
-        await call<unknown>("/readyz", () => ({ method: "GET" }), undefined);
+        await call<unknown>(
+          "/readyz",
+          () => ({ method: "GET" }),
+          undefined,
+          undefined,
+          probeTimeoutMs,
+        );
         return true;
       } catch {
         return false;

@@ -6,7 +6,9 @@ import { getPreset } from "../../conditioning/conditioner/presets.ts";
 import { REQUEST_DEFAULTS } from "../../conditioning/conditioner/request-schema.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { AppDeps } from "../app-deps.ts";
+import { LIMIT_VARS } from "../config/limits.ts";
 import { checkPrompts } from "../http/prompt-limits.ts";
+import { bytesPerValue } from "../http/response-size.ts";
 import {
   ConditioningRequestSchema,
   ConditioningResponseSchema,
@@ -79,11 +81,22 @@ export function registerConditioning(app: OpenAPIHono, deps: AppDeps): void {
             manifest: model.manifest,
           })),
         );
+        const limits = deps.limits();
         const conditioner = createConditioner({
           preset,
           encoders,
           tensorFactory: models[0].tensor,
-          maxBatch: deps.limits().maxBatchSize,
+          maxBatch: limits.maxBatchSize,
+          maxChunks: limits.maxChunks,
+          maxConditionings: limits.maxConditionings,
+          limits: {
+            maxImagesPerPrompt: limits.maxImagesPerPrompt,
+            maxEncodeTokens: limits.maxEncodeTokens,
+            maxOutputValues: limits.maxOutputValues,
+            maxOutputBytes: limits.maxOutputBytes,
+            outputBytesPerValue: bytesPerValue(format, dtype),
+            limitNames: LIMIT_VARS,
+          },
         });
         const result = await conditioner.encode(request);
         const tokenCounts = result.metadata.prompts.map((p) => p.tokenCount);

@@ -1,10 +1,13 @@
 /**
  * GET /healthz (alive, no I/O) and GET /readyz (the default model's tokenizer
  * and text session load; reports whether auth is on, per-session run stats and
- * the isolate's WASM heap).
+ * the isolate's WASM heap). Both are open paths (no key needed, for probes); with API keys
+ * configured, /readyz without a valid key says only status, model and auth: the model
+ * hash, load time, session stats, heap and error message need a key.
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../app-deps.ts";
+import { hasApiKey } from "../http/auth.ts";
 import { ErrorSchema } from "../http/schemas.ts";
 
 const healthz = createRoute({
@@ -26,16 +29,19 @@ const ReadySchema = z
     hash: z.string().optional(),
     auth: z.enum(["api_keys", "open"]),
     load_ms: z.number().optional(),
-    sessions: z.array(
-      z.object({
-        model: z.string(),
-        graph: z.string(),
-        runs_on: z.enum(["edge", "origin"]),
-        runs: z.number().int(),
-        requests: z.number().int(),
-        largest_batch: z.number().int(),
-      }),
-    ),
+    sessions: z
+      .array(
+        z.object({
+          model: z.string(),
+          graph: z.string(),
+          runs_on: z.enum(["edge", "origin"]),
+          runs: z.number().int(),
+          requests: z.number().int(),
+          largest_batch: z.number().int(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Absent without a key when API keys are configured" }),
     wasm_heap: z
       .object({
         bytes: z.number().int().openapi({ description: "WASM heap size now (it never shrinks)" }),
@@ -58,12 +64,17 @@ const readyz = createRoute({
   },
 });
 
-export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
+export function registerHealth(
+  app: OpenAPIHono,
+  deps: AppDeps & { apiKeys?: () => readonly string[] },
+): void {
   app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
 
   app.openapi(readyz, async (c) => {
     const model = deps.defaultModel();
     const auth = deps.authEnabled() ? ("api_keys" as const) : ("open" as const);
+    const keys = deps.apiKeys?.() ?? [];
+    const detailed = keys.length === 0 || (await hasApiKey(c.req.header("authorization"), keys));
     const started = Date.now();
     const sessions = () =>
       deps.registry.sessions().map((s) => ({
@@ -89,6 +100,7 @@ export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
     try {
       const loaded = await deps.registry.get(model);
       await Promise.all([loaded.tokenizer(), loaded.textSession()]);
+      if (!detailed) return c.json({ status: "ready" as const, model, auth }, 200);
       return c.json(
         {
           status: "ready" as const,
@@ -103,13 +115,15 @@ export function registerHealth(app: OpenAPIHono, deps: AppDeps): void {
       );
     } catch (error) {
       const e = error as { code?: string; message?: string };
+      const code = e.code ?? "unavailable";
       return c.json(
         {
           status: "unavailable" as const,
           model,
           auth,
-          sessions: sessions(),
-          error: { code: e.code ?? "unavailable", message: e.message ?? String(error) },
+          ...(detailed
+            ? { sessions: sessions(), error: { code, message: e.message ?? String(error) } }
+            : { error: { code, message: "the default model does not load (details with a key)" } }),
         },
         503,
       );

@@ -322,7 +322,7 @@ describe("conditioner: weighting end to end", () => {
     const { session, conditioner } = sd15();
     await expect(
       encodeRequest(conditioner, { prompt: "(cat:inf)", weighting: "comfy" }),
-    ).rejects.toThrow(/non-finite/);
+    ).rejects.toThrow(/not a finite number/);
     expect(session.calls).toHaveLength(0);
   });
 });

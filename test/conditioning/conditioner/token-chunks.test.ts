@@ -161,9 +161,9 @@ describe("token chunks", () => {
         { comfy: () => [["cat", Number.POSITIVE_INFINITY]] },
         "truncate",
       ),
-    ).toThrow(/non-finite/);
+    ).toThrow(/not a finite number/);
     expect(() =>
       promptFragments("x", "comfy", { comfy: () => [["cat", "NaN"]] }, "truncate"),
-    ).toThrow(/non-finite/);
+    ).toThrow(/not a finite number/);
   });
 });

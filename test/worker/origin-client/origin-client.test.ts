@@ -250,4 +250,40 @@ describe("origin client failure handling (scripted local server)", () => {
       /ORIGIN_SECRET/,
     );
   });
+
+  it("a hung origin costs probeTimeoutMs per half-open probe, not timeoutMs", async () => {
+    let hang = false;
+    const paths: string[] = [];
+    const server = await startLocalServer((req, res) => {
+      paths.push(req.url ?? "");
+      req.resume();
+      if (hang) return; // accepts the connection, never answers
+      res.writeHead(503, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    let t = 0;
+    const c = createOriginClient({
+      baseUrl: server.url,
+      secret: SECRET,
+      fetch: (i, n) => fetch(i, n),
+      now: () => t,
+      retries: 0,
+      timeoutMs: 60_000,
+      probeTimeoutMs: 50,
+      breaker: { failureThreshold: 1, resetMs: 1000 },
+    });
+    expect(await codeOf(c.embedImages([{ bytes: new Uint8Array(8) }]))).toBe("origin_unavailable");
+    expect(c.breakerState()).toBe("open");
+    hang = true;
+    t = 1000;
+    paths.length = 0;
+    const error = await c.embedImages([{ bytes: new Uint8Array(8) }]).catch((e) => e);
+    expect(error.code).toBe("origin_unavailable");
+    expect(error.message).toMatch(/probe GET \/readyz: no answer within 50 ms/);
+    expect(paths).toEqual(["/readyz"]); // the image request itself was never sent
+    expect(c.breakerState()).toBe("open");
+    t = 2000;
+    expect(await c.ready()).toBe(false); // ready() has the probe timeout too
+    await server.close();
+  });
 });
