@@ -45,7 +45,8 @@ export interface GuardOptions {
   maxEvaluations?: number;
   /**
    * Cap on the weight bytes that Linears restored to fp32 may add over int8 (3 bytes per
-   * weight). The search stops at the longest prefix of the ranking within it; when that is
+   * weight). Under a cap the search walks the ranking and takes each Linear that still fits
+   * (a big fc1 may be passed over for a smaller out_proj); when that is
    * not enough the report says so (`fp32Budget.limited`, `met: false`). Default: no cap.
    */
   maxFp32Bytes?: number;
@@ -205,15 +206,19 @@ export async function planTextPrecision(
       : base[name] === "int8-split"
         ? sensitivity[name].split!
         : sensitivity[name].int8;
-  const ranking = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
-  // Weight bytes each prefix of the ranking adds in fp32 (4 bytes instead of 1 per weight).
-  const extraBytes = [0];
-  for (const name of ranking) {
-    extraBytes.push(extraBytes[extraBytes.length - 1] + 3 * capture.linears.get(name)!.weightCount);
-  }
+  const sorted = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
+  // fp32 costs 4 bytes per weight instead of 1. Under a cap, the candidates are the ranking
+  // without the Linears that no longer fit beside the more sensitive ones before them.
   const maxBytes = options.maxFp32Bytes ?? Number.POSITIVE_INFINITY;
-  let kMax = ranking.length;
-  while (kMax > 0 && extraBytes[kMax] > maxBytes) kMax--;
+  const ranking: string[] = [];
+  const extraBytes = [0];
+  for (const name of sorted) {
+    const next = extraBytes[extraBytes.length - 1] + 3 * capture.linears.get(name)!.weightCount;
+    if (next > maxBytes) continue;
+    ranking.push(name);
+    extraBytes.push(next);
+  }
+  const kMax = ranking.length;
   const planFor = (k: number) => {
     const plan = { ...base };
     for (const name of ranking.slice(0, k)) plan[name] = "fp32";
@@ -275,7 +280,7 @@ export async function planTextPrecision(
             fp32Budget: {
               maxBytes,
               usedBytes: extraBytes[chosen],
-              limited: hi < 0 && kMax < ranking.length,
+              limited: hi < 0 && kMax < sorted.length,
             },
           }
         : {}),
