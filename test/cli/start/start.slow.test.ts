@@ -3,11 +3,10 @@
  * `--origin`, then a real /v1/score request with an image sent as base64, then Ctrl-C.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { fixturePath, repoRoot } from "../../helpers/fixtures.ts";
 
@@ -51,7 +50,7 @@ describe("npm start -- --model <fixture> --origin", () => {
     rmSync(state, { recursive: true, force: true });
   });
 
-  it("serves /v1/score for an image sent as base64, and stops both servers on SIGINT", async () => {
+  it("serves /v1/score for a fixture photo sent as base64, and stops both servers on SIGINT", async () => {
     const port = await freePort();
     const originPort = await freePort();
     const model = fixturePath("models", "tiny-openai");
@@ -84,17 +83,14 @@ describe("npm start -- --model <fixture> --origin", () => {
     const worker = `http://127.0.0.1:${port}`;
     await waitFor(`${worker}/healthz`, child, () => output.slice(-3000));
 
-    const png = await sharp({
-      create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } },
-    })
-      .png()
-      .toBuffer();
+    // A real photo (791 KB, over the text routes' 64 KiB body limit), as a user sends one.
+    const png = readFileSync(fixturePath("images", "astronaut.png"));
     const response = await fetch(`${worker}/v1/score`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         images: [{ b64: png.toString("base64") }],
-        prompts: ["a red square", "a photo of a dog"],
+        prompts: ["an astronaut", "a photo of a dog"],
       }),
     });
     const body = (await response.json()) as { scores: number[][] };
