@@ -1,10 +1,7 @@
-import { readFileSync } from "node:fs";
-import sharp from "sharp";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { createImagePreprocessor } from "../../node/image/image-preprocessor.ts";
-import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
 import { loadBundle } from "../../node/runtime/load-bundle.ts";
 import { type Command, parseCommandArgs, requireOption } from "../command.ts";
+import { openImageFileEncoder } from "./image-files.ts";
 
 const USAGE = `Usage: clip-edge encode-image --model BUNDLE_DIR FILE...
 
@@ -26,40 +23,14 @@ export const command: Command = {
     const bundle = loadBundle(requireOption("encode-image", "model", values.model));
     if (positionals.length === 0)
       throw new ClipEdgeError("usage", "encode-image: no image files given");
-    const config = bundle.manifest.preprocessor;
-    if (!config || !bundle.graph("vision")) {
-      throw new ClipEdgeError(
-        "not_found",
-        `encode-image: bundle ${bundle.dir} has no vision graph`,
-      );
-    }
-    const pre = createImagePreprocessor({ sharp: sharp as never, config });
-    const session = await openBundleGraphWeb(bundle, "vision");
-    const output = session.outputNames.includes("image_embeds") ? "image_embeds" : "vision_pooled";
+    const images = await openImageFileEncoder(bundle, "encode-image");
     try {
       for (const file of positionals) {
-        let bytes: Uint8Array;
-        try {
-          bytes = new Uint8Array(readFileSync(file));
-        } catch (error) {
-          throw new ClipEdgeError(
-            "not_found",
-            `encode-image: cannot read ${file}: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
-        const pixels = await pre.preprocess(bytes, { label: file });
-        const { height, width } = config.cropSize;
-        const out = await session.run(
-          { pixel_values: session.tensor("float32", pixels, [1, 3, height, width]) },
-          [output],
-        );
-        io.stdout.write(
-          `${JSON.stringify({ file, [output]: Array.from(out[output].data as Float32Array) })}\n`,
-        );
+        const row = await images.encode(file);
+        io.stdout.write(`${JSON.stringify({ file, [images.output]: Array.from(row) })}\n`);
       }
     } finally {
-      await session.release();
+      await images.release();
     }
     return 0;
   },

@@ -1,15 +1,12 @@
-import { readFileSync } from "node:fs";
-import sharp from "sharp";
 import { createTextEmbedder } from "../../conditioning/conditioner/text-embedder.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { clipScore, clipScoreAggregate } from "../../conditioning/scoring/clip-score.ts";
 import { cosineSimilarity } from "../../conditioning/scoring/normalize.ts";
 import { rankPrompts } from "../../conditioning/scoring/ranking.ts";
 import { zeroShotClassify } from "../../conditioning/scoring/zero-shot.ts";
-import { createImagePreprocessor } from "../../node/image/image-preprocessor.ts";
-import { openBundleGraphWeb } from "../../node/runtime/bundle-session.ts";
 import { type Command, parseCommandArgs, requireOption } from "../command.ts";
 import { openTextEncoder } from "./condition.ts";
+import { openImageFileEncoder } from "./image-files.ts";
 
 const USAGE = `Usage: clip-edge score --model BUNDLE --image FILE... (--prompt TEXT... | --label NAME... [--template T...])
 
@@ -56,44 +53,24 @@ export const command: Command = {
     }
     const text = await openTextEncoder(dir);
     const { bundle } = text;
-    const config = bundle.manifest.preprocessor;
     const logitScale = bundle.manifest.architecture.logitScale ?? Math.log(100);
     try {
-      if (!config || !bundle.graph("vision")) {
-        throw new ClipEdgeError(
-          "not_found",
-          `score: bundle ${dir} has no vision graph (prepare with --towers text,vision)`,
-        );
-      }
       if (!text.session.outputNames.includes("text_embeds")) {
         throw new ClipEdgeError(
           "unsupported",
           `score: bundle ${dir} has no text projection (text_embeds)`,
         );
       }
-      const pre = createImagePreprocessor({ sharp: sharp as never, config });
-      const vision = await openBundleGraphWeb(bundle, "vision");
+      const vision = await openImageFileEncoder(bundle, "score");
       const imageEmbeds: Float32Array[] = [];
       try {
-        for (const file of images) {
-          let bytes: Uint8Array;
-          try {
-            bytes = new Uint8Array(readFileSync(file));
-          } catch (error) {
-            throw new ClipEdgeError(
-              "not_found",
-              `score: cannot read ${file}: ${(error as Error).message}`,
-              { cause: error },
-            );
-          }
-          const pixels = await pre.preprocess(bytes, { label: file });
-          const { height, width } = config.cropSize;
-          const out = await vision.run(
-            { pixel_values: vision.tensor("float32", pixels, [1, 3, height, width]) },
-            ["image_embeds"],
+        if (vision.output !== "image_embeds") {
+          throw new ClipEdgeError(
+            "unsupported",
+            `score: bundle ${dir} has no visual projection (image_embeds)`,
           );
-          imageEmbeds.push(out.image_embeds.data as Float32Array);
         }
+        for (const file of images) imageEmbeds.push(await vision.encode(file));
       } finally {
         await vision.release();
       }

@@ -30,6 +30,11 @@ export interface TextEmbeddings {
 
 export interface TextEmbedder {
   embed(texts: readonly string[]): Promise<TextEmbeddings>;
+  /**
+   * The same for BPE ids a tokenizer already gave (without SOT/EOT, at most one 75-token
+   * window each): `embedIds(ids)` equals `embed(texts)` for the texts of those ids.
+   */
+  embedIds(ids: readonly number[][]): Promise<TextEmbeddings>;
 }
 
 /**
@@ -41,41 +46,42 @@ export function createTextEmbedder(options: TextEmbedderOptions): TextEmbedder {
   const output = options.output ?? "text_embeds";
   const maxBatch = options.maxBatch ?? 32;
   const model = options.id ?? options.manifest?.name ?? "text encoder";
-  return {
-    async embed(texts) {
-      const encoded = texts.map((t) => tokenizeText(options.tokenizer, t).ids);
-      const seqs = encoded.map((ids) => [SOT_ID, ...ids.slice(0, CHUNK_TOKENS), EOT_ID]);
-      const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
-      const rows: Float32Array[] = new Array(texts.length);
-      for (let start = 0; start < order.length; start += maxBatch) {
-        const group = order.slice(start, start + maxBatch);
-        const len = Math.max(...group.map((i) => seqs[i].length));
-        const batch = group.map((i) => ({
-          ids: [...seqs[i], ...new Array(len - seqs[i].length).fill(padId)],
-        }));
-        const out = await runSequences(batch, [output], {
-          session: options.session,
-          tensorFactory: options.tensorFactory,
-          model,
-          maxBatch,
-        });
-        group.forEach((i, b) => {
-          rows[i] = out[output][b];
-        });
-      }
-      const dim = rows.length > 0 ? rows[0].length : 0;
-      const flat = new Float32Array(rows.length * dim);
-      rows.forEach((r, i) => {
-        flat.set(r, i * dim);
+  const run = async (encoded: readonly number[][]): Promise<TextEmbeddings> => {
+    const seqs = encoded.map((ids) => [SOT_ID, ...ids.slice(0, CHUNK_TOKENS), EOT_ID]);
+    const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
+    const rows: Float32Array[] = new Array(encoded.length);
+    for (let start = 0; start < order.length; start += maxBatch) {
+      const group = order.slice(start, start + maxBatch);
+      const len = Math.max(...group.map((i) => seqs[i].length));
+      const batch = group.map((i) => ({
+        ids: [...seqs[i], ...new Array(len - seqs[i].length).fill(padId)],
+      }));
+      const out = await runSequences(batch, [output], {
+        session: options.session,
+        tensorFactory: options.tensorFactory,
+        model,
+        maxBatch,
       });
-      return {
-        embeddings: {
-          shape: [rows.length, dim],
-          data: options.normalize === false || dim === 0 ? flat : l2NormalizeRows(flat, dim),
-        },
-        tokenCounts: encoded.map((ids) => ids.length),
-        truncated: encoded.map((ids) => ids.length > CHUNK_TOKENS),
-      };
-    },
+      group.forEach((i, b) => {
+        rows[i] = out[output][b];
+      });
+    }
+    const dim = rows.length > 0 ? rows[0].length : 0;
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => {
+      flat.set(r, i * dim);
+    });
+    return {
+      embeddings: {
+        shape: [rows.length, dim],
+        data: options.normalize === false || dim === 0 ? flat : l2NormalizeRows(flat, dim),
+      },
+      tokenCounts: encoded.map((ids) => ids.length),
+      truncated: encoded.map((ids) => ids.length > CHUNK_TOKENS),
+    };
+  };
+  return {
+    embed: (texts) => run(texts.map((t) => tokenizeText(options.tokenizer, t).ids)),
+    embedIds: run,
   };
 }

@@ -19,7 +19,7 @@ import {
   EmbeddingsWithImagesRequestSchema,
 } from "./embeddings-schemas.ts";
 import { modelTextEmbedder } from "./model-text-embedder.ts";
-import { checkTokenIds, embedTokenIds, tokenIdSequences } from "./token-id-input.ts";
+import { checkTokenIds, tokenIdSequences } from "./token-id-input.ts";
 
 const route = createRoute({
   method: "post",
@@ -98,8 +98,8 @@ async function embedTokenIdInput(
     model: modelId,
     nested: Array.isArray(body.input) && Array.isArray(body.input[0]),
   });
-  return respondCached(c, deps, { body, input: ids, modelId, hash }, (model) =>
-    embedTokenIds(model, ids, deps.limits().maxBatchSize),
+  return respondCached(c, deps, { body, input: ids, modelId, hash }, async (model) =>
+    (await modelTextEmbedder(model, deps)).embedIds(ids),
   );
 }
 

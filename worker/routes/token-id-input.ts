@@ -2,14 +2,10 @@
  * Token-id `input` of /v1/embeddings (OpenAI accepts `number[]` and `number[][]`): the ids
  * the model's tokenizer gives for a text, with or without its start/end tokens, embed to the
  * same vector as the text. Ids are checked here (integers in the vocabulary, at most the
- * 75 tokens of one CLIP window) and run through the text graph like a tokenized text.
+ * 75 tokens of one CLIP window) and embedded by the core's text embedder (`embedIds`).
  */
-import { runSequences } from "../../conditioning/conditioner/encoder-runner.ts";
-import type { TextEmbeddings } from "../../conditioning/conditioner/text-embedder.ts";
 import { CHUNK_TOKENS, EOT_ID, SOT_ID } from "../../conditioning/conditioner/token-chunks.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { l2NormalizeRows } from "../../conditioning/scoring/normalize.ts";
-import type { LoadedModel } from "../models/model-registry.ts";
 
 /** The id sequences of a token-id `input`, else undefined (a text or image input). */
 export function tokenIdSequences(input: unknown): unknown[][] | undefined {
@@ -54,43 +50,4 @@ export function checkTokenIds(
     }
     return ids;
   });
-}
-
-/** L2-normalised text_embeds of `[SOT, ...ids, EOT]` per sequence, as the text embedder runs them. */
-export async function embedTokenIds(
-  model: LoadedModel,
-  sequences: readonly number[][],
-  maxBatch: number,
-): Promise<TextEmbeddings> {
-  const session = await model.textSession();
-  const padId = model.manifest.tokenizer.padId ?? EOT_ID;
-  const seqs = sequences.map((ids) => [SOT_ID, ...ids, EOT_ID]);
-  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length);
-  const rows: Float32Array[] = new Array(seqs.length);
-  for (let start = 0; start < order.length; start += maxBatch) {
-    const group = order.slice(start, start + maxBatch);
-    const len = Math.max(...group.map((i) => seqs[i].length));
-    const batch = group.map((i) => ({
-      ids: [...seqs[i], ...new Array(len - seqs[i].length).fill(padId)],
-    }));
-    const out = await runSequences(batch, ["text_embeds"], {
-      session,
-      tensorFactory: model.tensor,
-      model: model.id,
-      maxBatch,
-    });
-    group.forEach((i, b) => {
-      rows[i] = out.text_embeds[b];
-    });
-  }
-  const dim = rows[0]?.length ?? 0;
-  const flat = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => {
-    flat.set(r, i * dim);
-  });
-  return {
-    embeddings: { shape: [rows.length, dim], data: dim ? l2NormalizeRows(flat, dim) : flat },
-    tokenCounts: sequences.map((ids) => ids.length),
-    truncated: sequences.map(() => false),
-  };
 }
