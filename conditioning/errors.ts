@@ -15,6 +15,7 @@ export type ClipEdgeErrorCode =
   | "unavailable" // model or dependency cannot be used now
   | "origin_unavailable" // the image origin is down
   | "overloaded" // queue full
+  | "over_capacity" // the isolate's memory budget cannot take this now
   | "integrity" // hash mismatch, corrupt file
   | "network" // download / fetch failure
   | "unsupported" // a checkpoint or feature this project does not handle
@@ -63,6 +64,7 @@ export const HTTP_STATUS: Record<ClipEdgeErrorCode, number> = {
   unavailable: 503,
   origin_unavailable: 503,
   overloaded: 503,
+  over_capacity: 503,
 };
 
 /**
@@ -73,6 +75,7 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ClipEdgeErrorCode, number>> = {
   unavailable: 5,
   origin_unavailable: 5,
   overloaded: 1,
+  over_capacity: 2,
 };
 
 export interface HttpErrorBody {

@@ -9,6 +9,7 @@ import { createApp } from "./app.ts";
 import { type LimitVars, readLimits } from "./config/limits.ts";
 import { parseApiKeys } from "./http/auth.ts";
 import { createResponseCache } from "./http/response-cache.ts";
+import { createMemoryBudget } from "./inference/memory-budget.ts";
 import { type BucketLike, createBundleStore } from "./models/bundle-store.ts";
 import { withDefaultModelUnavailable } from "./models/default-model.ts";
 import { createModelRegistry } from "./models/model-registry.ts";
@@ -32,7 +33,8 @@ export type WorkerEnv = Omit<Env, "MODELS"> &
 
 export interface WorkerAppOptions {
   env: WorkerEnv;
-  runtime: () => OrtRuntime;
+  /** Creates the isolate's runtime; its heap is capped at `maxHeapBytes` (MEMORY_BUDGET_MB). */
+  runtime: (options: { maxHeapBytes: () => number }) => OrtRuntime;
   cache?: () => Cache | undefined;
 }
 
@@ -53,12 +55,18 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
         })
       : undefined;
   const defaultModel = () => env.DEFAULT_MODEL || "clip-vit-large-patch14";
+  const budgetBytes = () => limits.memoryBudgetMb * 1e6;
   const models = createModelRegistry({
     store: createBundleStore({ bucket: env.MODELS }),
-    runtime: options.runtime,
+    runtime: () => options.runtime({ maxHeapBytes: budgetBytes }),
+    memory: createMemoryBudget({ budgetBytes }),
     maxGraphBytes: () => limits.maxGraphBytes,
     origin: () => origin,
-    batch: () => ({ windowMs: limits.batchWindowMs, maxBatch: limits.maxBatchSize }),
+    batch: () => ({
+      windowMs: limits.batchWindowMs,
+      maxBatch: limits.maxBatchSize,
+      maxQueuedRows: limits.maxQueuedRows,
+    }),
   });
   const registry = withDefaultModelUnavailable(models, defaultModel);
   const defaultCache = () =>

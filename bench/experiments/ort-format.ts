@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { installWasmMemoryProbe } from "../scenarios/wasm-memory-probe.ts";
+import { installWasmMemoryProbe } from "../../conditioning/memory/wasm-memory-probe.ts";
 
 const MB = 1024 * 1024;
 

@@ -34,7 +34,7 @@ export interface SessionConfig {
   /** Called during session creation at each external-data read (memory sampling). */
   onExternalRead?: () => void;
   /**
-   * "tight": decline emscripten's heap over-growth (worker/runtime/heap-growth.ts,
+   * "tight": decline emscripten's heap over-growth (conditioning/memory/heap-growth.ts,
    * the worker's default); applied by the child through the memory probe.
    */
   heapGrowth?: "tight";

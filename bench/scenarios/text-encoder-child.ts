@@ -8,7 +8,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { createTokenEmbeddingRows } from "../../conditioning/encoder/token-embedding-rows.ts";
 import { withTokenEmbeds } from "../../conditioning/encoder/token-embeds-session.ts";
-import { installTightHeapGrowth } from "../../worker/runtime/heap-growth.ts";
+import { installTightHeapGrowth } from "../../conditioning/memory/heap-growth.ts";
+import { installWasmMemoryProbe } from "../../conditioning/memory/wasm-memory-probe.ts";
 import type { BenchResult } from "../harness.ts";
 import { summarize } from "../harness.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";
@@ -16,7 +17,6 @@ import { filePath } from "../synthetic/model-cache.ts";
 import { type BenchRuntime, loadSession, type SessionConfig } from "./bench-runtimes.ts";
 import { promptIds } from "./prompt-ids.ts";
 import { round, toMb } from "./stats.ts";
-import { installWasmMemoryProbe } from "./wasm-memory-probe.ts";
 
 export interface TextChildArgs {
   runtime: BenchRuntime;

@@ -86,7 +86,7 @@ export const scenario: Scenario = {
             );
           }
           if (runtime === "wasm-node" && v.stages) {
-            // Lever: the worker's tight heap growth (worker/runtime/heap-growth.ts).
+            // Lever: the worker's tight heap growth (conditioning/memory/heap-growth.ts).
             records.push(
               ...(await measureText(prepared, runtime, vcfg, spec.config.maxPositions, {
                 label: "tight-heap",

@@ -19,7 +19,7 @@ import {
 import { writeSyntheticVocab } from "./synthetic-vocab.ts";
 
 /** Bump when what a cached bench bundle contains changes. */
-const BUNDLE_VERSION = 2;
+const BUNDLE_VERSION = 3;
 
 export interface AppBundleSpec {
   /** R2 / API model name. */
@@ -100,6 +100,8 @@ export async function ensureAppBundle(
       quantization: spec.quantization,
       towers: ["text"],
       skipReport: true,
+      // The worker's memory budget sizes loads and batches from the measured costs.
+      memoryProfile: true,
       ...(spec.edge
         ? {
             stages: "per-layer" as const,

@@ -72,10 +72,8 @@ export async function measureCacheHit(options: CacheHitOptions): Promise<BenchRe
     });
     worker = await unstable_startWorker({
       config: CONFIG,
-      // B/32 int8 is over the deployment's 40 MiB MAX_GRAPH_BYTES: run it at the edge anyway.
       // DEFAULT_MODEL: /readyz (read at the end for the WASM heap) checks the bench model.
       bindings: {
-        MAX_GRAPH_BYTES: { type: "plain_text", value: "0" },
         DEFAULT_MODEL: { type: "plain_text", value: options.name },
       },
       dev: {

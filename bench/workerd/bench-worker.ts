@@ -25,9 +25,9 @@ import {
   createTokenEmbeddingRows,
   type TokenEmbeddingRows,
 } from "../../conditioning/encoder/token-embedding-rows.ts";
+import { installWasmMemoryProbe } from "../../conditioning/memory/wasm-memory-probe.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 import { promptIds } from "../scenarios/prompt-ids.ts";
-import { installWasmMemoryProbe } from "../scenarios/wasm-memory-probe.ts";
 
 interface Env {
   MODELS: R2Bucket;

@@ -52,6 +52,9 @@ Options:
                           --token-embedding external-int8 (quantised only), --stages = text layers;
                           explicit flags win (docs/performance.md)
   --no-report             skip the quantisation report
+  --no-memory-profile     skip measuring the text graph's WASM heap costs (runtime, graph, per
+                          token) in onnxruntime-web; the worker's MEMORY_BUDGET_MB then estimates
+                          them from the architecture (docs/worker.md "Memory model")
   --no-guard              int8: skip the accuracy guard (plain per-token int8 for every Linear)
   --min-token-cosine X    guard target: worst per-token cosine of last_hidden_state vs fp32 over the
                           calibration set (default ${DEFAULT_MIN_TOKEN_COSINE})
@@ -85,6 +88,7 @@ export const command: Command = {
       "external-data": { type: "string" },
       "q4-accuracy-level": { type: "string" },
       "no-report": { type: "boolean", default: false },
+      "no-memory-profile": { type: "boolean", default: false },
       "no-guard": { type: "boolean", default: false },
       "min-token-cosine": { type: "string" },
       "min-embed-cosine": { type: "string" },
@@ -208,6 +212,7 @@ export const command: Command = {
         intOption("external-data", values["external-data"]) ?? (edge ? 1024 : undefined),
       stages: intOption("stages", values.stages) ?? (edge ? "per-layer" : undefined),
       skipReport: values["no-report"],
+      memoryProfile: !values["no-memory-profile"],
       guard,
       name: values.name,
       repo: values.repo,

@@ -69,9 +69,9 @@ async function main(argv: string[]): Promise<number> {
     persistTo,
     "--var",
     `DEFAULT_MODEL:${bundle.name}`,
-    // Local dev has no 128 MB isolate limit: serve any graph size.
+    // Local dev has no 128 MB isolate limit: a workstation's budget, any graph size.
     "--var",
-    "MAX_GRAPH_BYTES:0",
+    "MEMORY_BUDGET_MB:4000",
     ...origin.vars,
   ];
   log(`serving on http://${options.ip}:${options.port} (model ${bundle.name}); try:`);

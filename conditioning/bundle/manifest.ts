@@ -91,6 +91,26 @@ export interface GraphEntry {
    * are those of the whole chain. Read it through `graphStages()`.
    */
   stages?: GraphStage[];
+  /**
+   * What the graph costs onnxruntime-web's WASM heap, measured by `prepare`
+   * (conditioning/memory/memory-model.ts); absent in older bundles, which the
+   * worker then estimates from the architecture.
+   */
+  memory?: GraphMemoryProfile;
+}
+
+/** WASM heap costs of one graph in onnxruntime-web, measured at prepare time. */
+export interface GraphMemoryProfile {
+  /** What measured it, e.g. "onnxruntime-web 1.30.0 wasm, 1 thread, tight heap growth". */
+  runtime: string;
+  /** Heap once the runtime has started, before any graph (bytes). */
+  runtimeBytes: number;
+  /** Heap growth while loading this graph, every stage (bytes). */
+  loadBytes: number;
+  /** Heap a run needs per token position (rows x padded sequence length), in bytes. */
+  tokenBytes: number;
+  /** The runs it was measured with: rows x tokens each. */
+  probes: { rows: number; tokens: number; heapBytes: number }[];
 }
 
 export interface QuantizationReport {

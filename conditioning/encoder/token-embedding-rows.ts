@@ -61,6 +61,11 @@ export interface TokenEmbeddingRows {
   readonly stats: TokenEmbeddingRowsStats;
   /** [ids.length * width] float32: weight[id] * scale[id] per position. */
   lookup(ids: ArrayLike<number | bigint>): Promise<Float32Array>;
+  /**
+   * Reads the rows of `ids` missing from the LRU into it, and builds nothing: a later
+   * `lookup` of the same ids (while they are still in the LRU) does no I/O.
+   */
+  prefetch(ids: ArrayLike<number | bigint>): Promise<void>;
 }
 
 /** Where the two tensors of a token table are, as absolute file offsets. */
@@ -263,37 +268,46 @@ export async function createTokenEmbeddingRows(
     await Promise.all(Array.from({ length: Math.min(concurrency, spans.length) }, reader));
   }
 
+  /** Each position's row id, and the int8 row of every unique id (from the LRU or read). */
+  async function gather(ids: ArrayLike<number | bigint>) {
+    const rows = new Map<number, Int8Array>();
+    const order: number[] = new Array(ids.length);
+    const missingSet = new Set<number>();
+    for (let i = 0; i < ids.length; i++) {
+      const id = tokenRow(ids[i], i, vocabSize);
+      order[i] = id;
+      if (rows.has(id)) continue;
+      const hit = cache.get(id);
+      if (hit) {
+        stats.cacheHits++;
+        cache.delete(id);
+        cache.set(id, hit);
+        rows.set(id, hit);
+      } else missingSet.add(id);
+    }
+    if (missingSet.size > 0) {
+      const missing = [...missingSet].sort((a, b) => a - b);
+      const fetched = new Map<number, Int8Array>();
+      await fetchRows(missing, fetched);
+      for (const [id, row] of fetched) {
+        rows.set(id, row);
+        if (cacheRows === 0) continue;
+        cache.set(id, row);
+        if (cache.size > cacheRows) cache.delete(cache.keys().next().value as number);
+      }
+    }
+    return { order, rows };
+  }
+
   return {
     vocabSize,
     width,
     stats,
+    async prefetch(ids) {
+      await gather(ids);
+    },
     async lookup(ids) {
-      const rows = new Map<number, Int8Array>();
-      const order: number[] = new Array(ids.length);
-      const missingSet = new Set<number>();
-      for (let i = 0; i < ids.length; i++) {
-        const id = tokenRow(ids[i], i, vocabSize);
-        order[i] = id;
-        if (rows.has(id)) continue;
-        const hit = cache.get(id);
-        if (hit) {
-          stats.cacheHits++;
-          cache.delete(id);
-          cache.set(id, hit);
-          rows.set(id, hit);
-        } else missingSet.add(id);
-      }
-      if (missingSet.size > 0) {
-        const missing = [...missingSet].sort((a, b) => a - b);
-        const fetched = new Map<number, Int8Array>();
-        await fetchRows(missing, fetched);
-        for (const [id, row] of fetched) {
-          rows.set(id, row);
-          if (cacheRows === 0) continue;
-          cache.set(id, row);
-          if (cache.size > cacheRows) cache.delete(cache.keys().next().value as number);
-        }
-      }
+      const { order, rows } = await gather(ids);
       const out = new Float32Array(ids.length * width);
       for (let i = 0; i < order.length; i++) {
         const id = order[i];

@@ -4,12 +4,15 @@ import {
   type BundleManifest,
   MANIFEST_FORMAT_VERSION,
   type Quantization,
+  type TextArchitecture,
 } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { estimateTokenBytes } from "../../conditioning/memory/memory-model.ts";
 import { writePreprocessor } from "./bundle-extras.ts";
 import { copyTokenizerFiles, findTokenizerDir, loadTokenizerFromDir } from "./bundle-tokenizer.ts";
 import { type EmitContext, emitTower, type Tower } from "./emit-tower.ts";
 import { type GuardStepOptions, runGuardStep } from "./guard-step.ts";
+import { measureTextGraphMemory } from "./memory-profile.ts";
 import { type Checkpoint, readCheckpoint } from "./read-checkpoint.ts";
 import { buildTextGraph, stageLayers } from "./text-graph.ts";
 import type { TokenEmbeddingMode } from "./token-embedding.ts";
@@ -48,6 +51,12 @@ export interface PrepareOptions {
    * on a calibration set. Off unless given here (the CLI turns it on for int8).
    */
   guard?: GuardStepOptions | false;
+  /**
+   * Measure the text graph's WASM heap costs in onnxruntime-web (memory-profile.ts) and
+   * record them in the manifest (`graphs[].memory`), for the worker's memory budget.
+   * Off unless given here (the CLI turns it on; it runs the graph once in a child process).
+   */
+  memoryProfile?: boolean;
   name?: string;
   repo?: string;
   revision?: string;
@@ -210,6 +219,14 @@ function buildManifest(
   };
 }
 
+/** Rows of the memory probe: enough for ~32 MB of activations (the heap grows in >= 5 % steps). */
+function probeRows(arch: TextArchitecture): number {
+  const row = estimateTokenBytes(arch) * arch.maxPositions;
+  return Math.min(256, Math.max(32, Math.ceil(32e6 / row)));
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
 /** `clip-edge prepare`: Hugging Face checkpoint folder -> bundle folder. */
 export async function prepareBundle(options: PrepareOptions): Promise<PrepareResult> {
   const log = options.log ?? (() => {});
@@ -247,7 +264,23 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     ? writePreprocessor(options.from, options.out, ck.config.vision!, log)
     : undefined;
   const manifest = buildManifest(ck, options, towers, ctx, tokenizerFiles, preprocessor);
-  writeFileSync(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  const write = () =>
+    writeFileSync(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  write();
   lap("manifest");
+  const textEntry = manifest.graphs.find((g) => g.kind === "text");
+  if (options.memoryProfile && textEntry && manifest.architecture.text) {
+    textEntry.memory = await measureTextGraphMemory({
+      dir: options.out,
+      tokens: manifest.architecture.text.maxPositions,
+      rows: probeRows(manifest.architecture.text),
+    });
+    write();
+    lap("memory_profile");
+    const m = textEntry.memory;
+    log(
+      `memory profile (onnxruntime-web): runtime ${mb(m.runtimeBytes)} MB, graph ${mb(m.loadBytes)} MB, ${(m.tokenBytes / 1024).toFixed(1)} KB per token position (${mb(m.tokenBytes * manifest.architecture.text.maxPositions)} MB per ${manifest.architecture.text.maxPositions}-token row)`,
+    );
+  }
   return { manifest, dir: options.out, timings };
 }

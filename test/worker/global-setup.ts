@@ -5,13 +5,16 @@
  * Int8 variants go to `variants/<name>/` under it (served as
  * `bundle/variants/<name>/...`): the token table in the graph (`int8`) and
  * beside it, read by range (`int8-external`), and the `prepare --edge` shape
- * (`int8-edge`: staged graph + external data + table beside it).
+ * (`int8-edge`: staged graph + external data + table beside it). The CLIP-L-sized
+ * `--edge` bundle (served as `clip-l/...`) is the memory burst test's.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { ensureAppBundle, L14_TEXT_BUNDLE } from "../../bench/workerd/app-bundle.ts";
 import { prepareBundle } from "../../node/prepare/prepare-bundle.ts";
+import { benchCacheDir } from "../helpers/cache-dir.ts";
 import { fixturePath } from "../helpers/fixtures.ts";
 import "./pool-options.ts";
 
@@ -25,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     towers: ["text"],
     skipReport: true,
     name: "tiny-openai",
+    memoryProfile: true,
   });
   for (const [variant, tokenEmbedding, edge] of [
     ["int8", "int8", false],
@@ -40,10 +44,19 @@ export default async function setup(project: TestProject): Promise<() => void> {
       towers: ["text"],
       skipReport: true,
       name: `tiny-openai-${variant}`,
-      ...(edge ? { stages: "per-layer" as const, externalDataThreshold: 1024 } : {}),
+      // The edge bundle carries its measured memory profile, as `prepare` writes it.
+      ...(edge
+        ? { stages: "per-layer" as const, externalDataThreshold: 1024, memoryProfile: true }
+        : {}),
     });
   }
   project.provide("workerBundleDir", out);
+  // The CLIP-L-sized int8 --edge synthetic bundle of the memory burst test (built once, then
+  // cached with the bench's bundles).
+  project.provide(
+    "clipLBundleDir",
+    await ensureAppBundle(L14_TEXT_BUNDLE, { cacheDir: benchCacheDir(), log: () => {} }),
+  );
   project.provide("workerFixturesDir", fixturePath());
   return () => rmSync(root, { recursive: true, force: true });
 }

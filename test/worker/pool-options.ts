@@ -13,6 +13,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     workerBundleDir: string;
     workerFixturesDir: string;
+    clipLBundleDir: string;
   }
 }
 
@@ -40,6 +41,7 @@ export function workerTestOptions({ inject }: { inject: typeof vitestInject }) {
         FIXTURES: serve({
           bundle: inject("workerBundleDir"),
           fixtures: inject("workerFixturesDir"),
+          "clip-l": inject("clipLBundleDir"),
         }),
       },
     },

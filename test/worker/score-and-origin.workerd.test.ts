@@ -98,6 +98,21 @@ describe("origin down", () => {
 });
 
 describe("graphs too big for the isolate", () => {
+  it("503 over_capacity naming MEMORY_BUDGET_MB when the model cannot fit even alone", async () => {
+    const app = createWorkerApp({
+      env: { MODELS: env.MODELS, DEFAULT_MODEL: "tiny-openai", MEMORY_BUDGET_MB: "10" } as never,
+      runtime: createWorkerOrtRuntime,
+    });
+    const response = await app.request("/v1/embeddings", json({ input: "a budget too small" }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("2");
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("over_capacity");
+    expect(body.error.message).toMatch(
+      /model tiny-openai does not fit.*over MEMORY_BUDGET_MB=10 even alone/,
+    );
+  });
+
   it("503 naming MAX_GRAPH_BYTES instead of loading the graph when no origin is configured", async () => {
     const app = createWorkerApp({
       env: {
@@ -111,7 +126,7 @@ describe("graphs too big for the isolate", () => {
     const response = await app.request("/v1/embeddings", json({ input: "a graph too big" }));
     expect(response.status).toBe(503);
     const body = (await response.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe("unavailable");
+    expect(body.error.code).toBe("over_capacity");
     expect(body.error.message).toMatch(/MAX_GRAPH_BYTES=1000000/);
   });
 });

@@ -39,9 +39,18 @@ export interface WorkerLimits {
   /** `Cache-Control: max-age` of cacheable responses, in seconds (0 disables the cache). */
   cacheTtlSeconds: number;
   /**
-   * Largest text graph (plus external data) loaded into this isolate, in bytes; 0 = no
-   * limit. WASM memory grows to 2-3x the graph and isolates have 128 MB, so bigger graphs
-   * go to the origin (when configured) or answer 503 instead of crashing the isolate.
+   * The isolate's WASM heap budget, in MB (1,000,000 bytes). The heap is capped there;
+   * model loads and micro-batches are sized from each graph's measured memory cost so
+   * they fit (docs/worker.md "Memory model"). A model that cannot fit beside the loaded
+   * ones evicts idle ones or answers 503 over_capacity; one that cannot fit at all goes
+   * to the origin when configured. Isolates have 128 MiB for everything: the rest is JS.
+   */
+  memoryBudgetMb: number;
+  /** Most rows waiting to run per graph in this isolate (503 over_capacity above). */
+  maxQueuedRows: number;
+  /**
+   * Optional extra cap on one text graph's bytes (graph + external data); 0 = none (the
+   * default: MEMORY_BUDGET_MB decides what loads).
    */
   maxGraphBytes: number;
   /** Largest single image, in bytes: fetched by `url`, or decoded from `b64` (413 above). */
@@ -83,7 +92,9 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   batchWindowMs: 4,
   maxBatchSize: 32,
   cacheTtlSeconds: 86_400,
-  maxGraphBytes: 40 * 1024 * 1024,
+  memoryBudgetMb: 120,
+  maxQueuedRows: 64,
+  maxGraphBytes: 0,
   maxImageBytes: 8 * 1024 * 1024,
   originTimeoutMs: 10_000,
   originProbeTimeoutMs: 2000,
@@ -110,6 +121,8 @@ export const LIMIT_VARS = {
   batchWindowMs: "BATCH_WINDOW_MS",
   maxBatchSize: "MAX_BATCH_SIZE",
   cacheTtlSeconds: "CACHE_TTL_SECONDS",
+  memoryBudgetMb: "MEMORY_BUDGET_MB",
+  maxQueuedRows: "MAX_QUEUED_ROWS",
   maxGraphBytes: "MAX_GRAPH_BYTES",
   maxImageBytes: "MAX_IMAGE_BYTES",
   originTimeoutMs: "ORIGIN_TIMEOUT_MS",

@@ -9,6 +9,14 @@
  * causal, so rows before the padding are unchanged, and pooling at
  * argmax(input_ids) still finds the real EOT. Outputs are sliced back per caller.
  *
+ * With a memory budget (worker/inference/memory-budget.ts), a batch takes only
+ * the rows whose activations fit beside what is loaded and running; a request's
+ * rows may run in several batches, and the rest wait. Results do not depend on
+ * how rows are grouped (per-token int8: test/worker/int8-batch-independence), so
+ * the split is exact. A run whose allocation still fails (the heap is capped at
+ * the budget) is retried in halves; one row that cannot run answers 503
+ * `over_capacity`. More than `maxQueuedRows` rows waiting also answers it.
+ *
  * No timers or promises cross requests (workerd binds them to the request that
  * made them): each waiting request polls on its own timers, and whichever
  * waiter finds the queue ready runs the next batch and leaves the other
@@ -16,12 +24,21 @@
  */
 import type {
   InferenceSessionLike,
-  TensorData,
   TensorFactory,
   TensorLike,
 } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { type Settled, sleep } from "../runtime/own-context.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
+import { concatRows, joinRows, sliceRows, viewRows } from "./row-tensors.ts";
+
+export interface BatchMemory {
+  budget: MemoryBudget;
+  /** Heap per token position of this graph's runs (bytes). */
+  tokenBytes: number;
+  /** How the budget is configured, for messages (e.g. "MEMORY_BUDGET_MB=120"). */
+  describe: string;
+}
 
 export interface BatchedSessionOptions {
   session: InferenceSessionLike;
@@ -29,6 +46,9 @@ export interface BatchedSessionOptions {
   windowMs: number;
   maxBatch: number;
   label: string;
+  memory?: BatchMemory;
+  /** Most rows waiting for this session (0 or absent: no limit); more answer 503 over_capacity. */
+  maxQueuedRows?: number;
 }
 
 export interface BatchStats {
@@ -38,10 +58,18 @@ export interface BatchStats {
   requests: number;
   /** Largest number of rows in one `session.run`. */
   largestBatch: number;
+  /** Runs whose allocation failed under the heap cap (then retried smaller). */
+  allocationFailures: number;
+  /** Requests answered 503 over_capacity (queue full, or one row does not fit). */
+  refused: number;
 }
 
 export interface BatchedSession extends InferenceSessionLike {
   readonly stats: BatchStats;
+  /** True while rows wait or run. */
+  busy(): boolean;
+  /** Rows waiting (not yet running). */
+  queuedRows(): number;
 }
 
 interface Job {
@@ -51,24 +79,43 @@ interface Job {
   rows: number;
   seq: number;
   enqueuedAt: number;
+  /** Next row not yet given to a batch. */
+  next: number;
+  /** Rows whose outputs are in `parts`. */
+  done: number;
+  parts: { from: number; outputs: Record<string, TensorLike> }[];
   settled?: Settled<Record<string, TensorLike>>;
 }
 
+interface Slice {
+  job: Job;
+  from: number;
+  count: number;
+}
+
+const ALLOCATION_FAILURE = /bad_alloc|failed to allocate|out of memory|cannot allocate/i;
+
 export function createBatchedSession(options: BatchedSessionOptions): BatchedSession {
-  const { session, tensor, windowMs, maxBatch, label } = options;
-  const stats: BatchStats = { runs: 0, requests: 0, largestBatch: 0 };
+  const { session, tensor, windowMs, maxBatch, label, memory } = options;
+  const stats: BatchStats = {
+    runs: 0,
+    requests: 0,
+    largestBatch: 0,
+    allocationFailures: 0,
+    refused: 0,
+  };
   const pending: Job[] = [];
   let running = false;
+  // Lowered when a run of that many rows failed to allocate under the heap cap.
+  let rowCap = maxBatch;
 
-  function pendingRows(): number {
-    return pending.reduce((sum, job) => sum + job.rows, 0);
-  }
+  const waitingRows = () => pending.reduce((sum, job) => sum + job.rows - job.next, 0);
 
   function ready(): boolean {
     if (running || pending.length === 0) return false;
     return (
       windowMs === 0 ||
-      pendingRows() >= maxBatch ||
+      waitingRows() >= maxBatch ||
       performance.now() - pending[0].enqueuedAt >= windowMs
     );
   }
@@ -76,154 +123,199 @@ export function createBatchedSession(options: BatchedSessionOptions): BatchedSes
   async function drive(job: Job): Promise<Record<string, TensorLike>> {
     let delay = 1;
     while (!job.settled) {
-      if (ready()) {
-        await flush();
+      if (ready() && (await flush())) {
         delay = 1;
         continue;
       }
       await sleep(delay);
-      // Short polls while this job waits to be batched, longer ones while a run is in progress.
-      delay = running ? Math.min(delay * 2, 8) : 1;
+      // Short polls while this job waits to be batched, longer ones while a run is in progress
+      // or memory is taken.
+      delay = running || !ready() ? Math.min(delay * 2, 8) : 1;
     }
     if (!job.settled.ok) throw job.settled.error;
     return job.settled.value!;
   }
 
-  async function flush(): Promise<void> {
-    running = true;
+  function settle(job: Job, settled: Settled<Record<string, TensorLike>>): void {
+    job.settled = settled;
+    const at = pending.indexOf(job);
+    if (at >= 0) pending.splice(at, 1);
+  }
+
+  function overCapacity(message: string, details: Record<string, unknown> = {}): ClipEdgeError {
+    stats.refused++;
+    return new ClipEdgeError("over_capacity", message, { details });
+  }
+
+  /** The rows of the next batch: FIFO, same graph feeds, within maxBatch and the memory budget. */
+  function plan(): { slices: Slice[]; rows: number; seq: number } {
     const key = pending[0].key;
-    const batch: Job[] = [];
+    const freeTokens = memory
+      ? Math.floor(memory.budget.freeBytes() / memory.tokenBytes)
+      : Infinity;
+    const slices: Slice[] = [];
     let rows = 0;
-    for (let i = 0; i < pending.length; ) {
-      const job = pending[i];
-      if (job.key === key && (batch.length === 0 || rows + job.rows <= maxBatch)) {
-        batch.push(job);
-        rows += job.rows;
-        pending.splice(i, 1);
-      } else i++;
+    let seq = 0;
+    for (const job of pending) {
+      if (job.key !== key || job.next >= job.rows) continue;
+      const s = Math.max(seq, job.seq);
+      const fit = Math.min(rowCap, Math.floor(freeTokens / s)) - rows;
+      const take = Math.min(job.rows - job.next, fit);
+      if (take <= 0) break;
+      slices.push({ job, from: job.next, count: take });
+      rows += take;
+      seq = s;
+      if (rows >= rowCap) break;
     }
+    return { slices, rows, seq };
+  }
+
+  /** Runs the next batch; false when nothing could run now (memory taken). */
+  async function flush(): Promise<boolean> {
+    const { slices, rows, seq } = plan();
+    if (slices.length === 0) {
+      // Nothing of this isolate runs, yet not one row fits: it never will.
+      if (memory && memory.budget.runningBytes() === 0) refuseFirst();
+      return false;
+    }
+    const bytes = memory ? rows * seq * memory.tokenBytes : 0;
+    if (memory && !memory.budget.reserve(bytes)) return false;
+    for (const s of slices) s.job.next += s.count;
+    running = true;
     try {
-      await execute(batch, rows);
+      await execute(slices, rows, seq);
     } finally {
+      if (memory) memory.budget.release(bytes);
       running = false;
+    }
+    return true;
+  }
+
+  function refuseFirst(): void {
+    const job = pending[0];
+    const m = memory!;
+    const need = job.seq * m.tokenBytes;
+    settle(job, {
+      ok: false,
+      error: overCapacity(
+        `${label}: one ${job.seq}-token row needs ~${mb(need)} MB of WASM heap, but ${m.describe} leaves ${mb(m.budget.freeBytes())} MB beside the loaded models (${mb(m.budget.committedBytes())} MB); raise MEMORY_BUDGET_MB or load fewer models in this isolate`,
+        { budget_bytes: m.budget.budgetBytes(), needed_bytes: need },
+      ),
+    });
+  }
+
+  async function execute(slices: Slice[], rows: number, seq: number): Promise<void> {
+    stats.runs++;
+    stats.largestBatch = Math.max(stats.largestBatch, rows);
+    const whole = slices.length === 1 && slices[0].count === slices[0].job.rows;
+    try {
+      const feeds: Record<string, TensorLike> = {};
+      for (const name of Object.keys(slices[0].job.feeds)) {
+        feeds[name] = whole
+          ? slices[0].job.feeds[name]
+          : concatRows(
+              slices.map((s) => viewRows(s.job.feeds[name], s.from, s.count)),
+              seq,
+              tensor,
+            );
+      }
+      const outputs = await session.run(feeds, slices[0].job.fetches);
+      let offset = 0;
+      for (const { job, from, count } of slices) {
+        const mine: Record<string, TensorLike> = {};
+        for (const [name, value] of Object.entries(outputs)) {
+          mine[name] = whole ? value : sliceRows(value, offset, count, seq, job.seq, tensor);
+        }
+        offset += count;
+        job.parts.push({ from, outputs: mine });
+        job.done += count;
+        if (job.done >= job.rows) settle(job, { ok: true, value: assemble(job) });
+      }
+    } catch (cause) {
+      failed(slices, rows, seq, cause);
     }
   }
 
-  async function execute(batch: Job[], rows: number): Promise<void> {
-    stats.runs++;
-    stats.largestBatch = Math.max(stats.largestBatch, rows);
-    try {
-      if (batch.length === 1) {
-        batch[0].settled = { ok: true, value: await session.run(batch[0].feeds, batch[0].fetches) };
+  function failed(slices: Slice[], rows: number, seq: number, cause: unknown): void {
+    const message = (cause as Error)?.message ?? String(cause);
+    if (memory && ALLOCATION_FAILURE.test(message)) {
+      stats.allocationFailures++;
+      if (rows > 1) {
+        // Give the rows back (this batch held each job's latest rows) and retry in halves.
+        rowCap = Math.max(1, Math.floor(rows / 2));
+        for (const s of slices) s.job.next = s.from;
         return;
       }
-      const seq = Math.max(...batch.map((j) => j.seq));
-      const feeds: Record<string, TensorLike> = {};
-      for (const name of Object.keys(batch[0].feeds)) {
-        feeds[name] = concatRows(
-          batch.map((j) => j.feeds[name]),
-          seq,
-          tensor,
-        );
-      }
-      const outputs = await session.run(feeds, batch[0].fetches);
-      let offset = 0;
-      for (const job of batch) {
-        const mine: Record<string, TensorLike> = {};
-        for (const [name, value] of Object.entries(outputs)) {
-          mine[name] = sliceRows(value, offset, job.rows, seq, job.seq, tensor);
-        }
-        offset += job.rows;
-        job.settled = { ok: true, value: mine };
-      }
-    } catch (cause) {
-      const error = new ClipEdgeError(
-        "unavailable",
-        `inference on ${label} failed for a batch of ${rows} sequence(s): ${(cause as Error)?.message ?? cause}`,
-        { cause },
+      const error = overCapacity(
+        `${label}: a ${seq}-token row did not fit in the WASM heap under ${memory.describe} (estimated ${mb(memory.budget.committedBytes())} MB loaded): ${message}`,
+        { budget_bytes: memory.budget.budgetBytes() },
       );
-      for (const job of batch) job.settled = { ok: false, error };
+      for (const s of slices) settle(s.job, { ok: false, error });
+      return;
     }
+    const error = new ClipEdgeError(
+      "unavailable",
+      `inference on ${label} failed for a batch of ${rows} sequence(s): ${message}`,
+      { cause },
+    );
+    for (const s of slices) settle(s.job, { ok: false, error });
+  }
+
+  function assemble(job: Job): Record<string, TensorLike> {
+    if (job.parts.length === 1) return job.parts[0].outputs;
+    const parts = [...job.parts].sort((a, b) => a.from - b.from);
+    const out: Record<string, TensorLike> = {};
+    for (const name of Object.keys(parts[0].outputs)) {
+      out[name] = joinRows(
+        parts.map((p) => p.outputs[name]),
+        tensor,
+      );
+    }
+    return out;
   }
 
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     stats,
+    busy: () => running || pending.length > 0,
+    queuedRows: waitingRows,
     run(feeds, fetches) {
       stats.requests++;
       const first = Object.values(feeds)[0];
       const rows = first?.dims[0] ?? 1;
       const seq = first?.dims[1] ?? 1;
+      const queued = waitingRows();
+      const limit = options.maxQueuedRows ?? 0;
+      if (limit > 0 && queued > 0 && queued + rows > limit) {
+        return Promise.reject(
+          overCapacity(
+            `${label}: ${queued} rows already wait to run and this request adds ${rows}, over MAX_QUEUED_ROWS=${limit}; retry shortly`,
+            { queued_rows: queued, max_queued_rows: limit },
+          ),
+        );
+      }
       const key = JSON.stringify([
         Object.entries(feeds).map(([n, t]) => [n, t.type, t.dims.length]),
         fetches ?? null,
       ]);
-      const job: Job = { key, feeds, fetches, rows, seq, enqueuedAt: performance.now() };
+      const job: Job = {
+        key,
+        feeds,
+        fetches,
+        rows,
+        seq,
+        enqueuedAt: performance.now(),
+        next: 0,
+        done: 0,
+        parts: [],
+      };
       pending.push(job);
       return drive(job);
     },
   };
 }
 
-type TypedArray = Exclude<TensorData, never> & {
-  length: number;
-  set(source: ArrayLike<number | bigint>, offset?: number): void;
-  subarray(begin: number, end?: number): TypedArray;
-};
-
-function ctorOf(data: TypedArray): new (length: number) => TypedArray {
-  return data.constructor as new (
-    length: number,
-  ) => TypedArray;
-}
-
-/** Concatenates [rows, seq, ...] tensors along rows, right-padding dim 1 with zeros to `seq`. */
-function concatRows(parts: TensorLike[], seq: number, tensor: TensorFactory): TensorLike {
-  const first = parts[0];
-  const rank = first.dims.length;
-  const inner = first.dims.slice(2).reduce((a, b) => a * b, 1);
-  const rows = parts.reduce((sum, p) => sum + p.dims[0], 0);
-  const width = rank >= 2 ? seq * inner : 1;
-  const out = new (ctorOf(first.data as TypedArray))(rows * width);
-  let row = 0;
-  for (const part of parts) {
-    const data = part.data as TypedArray;
-    const partWidth = rank >= 2 ? part.dims[1] * inner : 1;
-    for (let r = 0; r < part.dims[0]; r++) {
-      out.set(data.subarray(r * partWidth, (r + 1) * partWidth), (row + r) * width);
-    }
-    row += part.dims[0];
-  }
-  const dims = rank >= 2 ? [rows, seq, ...first.dims.slice(2)] : [rows];
-  return tensor(first.type as never, out as TensorData, dims);
-}
-
-/** Takes `rows` rows from `offset`, cutting dim 1 back from `paddedSeq` to `seq` when it is the sequence. */
-function sliceRows(
-  value: TensorLike,
-  offset: number,
-  rows: number,
-  paddedSeq: number,
-  seq: number,
-  tensor: TensorFactory,
-): TensorLike {
-  const dims = value.dims;
-  const data = value.data as TypedArray;
-  const rowSize = dims.slice(1).reduce((a, b) => a * b, 1);
-  const isSeq = dims.length >= 3 && dims[1] === paddedSeq;
-  if (!isSeq) {
-    const part = (data as unknown as { slice(a: number, b: number): TypedArray }).slice(
-      offset * rowSize,
-      (offset + rows) * rowSize,
-    );
-    return tensor(value.type as never, part as TensorData, [rows, ...dims.slice(1)]);
-  }
-  const inner = dims.slice(2).reduce((a, b) => a * b, 1);
-  const out = new (ctorOf(data))(rows * seq * inner);
-  for (let r = 0; r < rows; r++) {
-    const start = (offset + r) * rowSize;
-    out.set(data.subarray(start, start + seq * inner), r * seq * inner);
-  }
-  return tensor(value.type as never, out as TensorData, [rows, seq, ...dims.slice(2)]);
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }

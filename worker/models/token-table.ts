@@ -2,16 +2,17 @@
  * The external token-embedding table of a text graph (`prepare --token-embedding
  * external-int8`) read from R2 by range: the isolate holds the header, the
  * scales (V * 4 bytes) and an LRU of rows, never the table (ViT-L: 38 MB int8).
- * The registry wraps the text session with `withTokenEmbeds`
- * (conditioning/encoder/token-embeds-session.ts) so callers still feed only
- * `input_ids`.
- *
- * That wrapper sits over the batched session, not under it: each request gathers
- * its own rows in its own context (workerd binds I/O to the request that made
- * it), and the R2 latency of one request's cache misses does not hold the run
- * queue that other requests' batches wait on. The batched session then
- * concatenates `token_embeds` like any other feed (right-padded with zeros, the
- * padded positions being masked by causality like the padded ids).
+ * The registry wraps the text session so callers still feed only `input_ids`
+ * (conditioning/encoder/token-embeds-session.ts), in two layers around the
+ * batched session:
+ * - over it, `withTokenPrefetch`: each request reads its own missing rows into
+ *   the LRU in its own context (workerd binds I/O to the request that made it),
+ *   so the R2 latency of one request's misses does not hold the run queue;
+ * - under it, `withTokenEmbeds`: the batch's float32 `token_embeds` are built
+ *   from the LRU when the batch runs. Waiting requests hold only their ids, not
+ *   [seq, W] float32 rows (236 KB per 77-token ViT-L row: 15 MB for 64 queued
+ *   rows, JS memory beside the WASM heap in a 128 MB isolate). A row evicted
+ *   from the LRU meanwhile is read again by the request that runs the batch.
  */
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
 import {

@@ -38,6 +38,8 @@ const ReadySchema = z
           runs: z.number().int(),
           requests: z.number().int(),
           largest_batch: z.number().int(),
+          allocation_failures: z.number().int(),
+          refused: z.number().int(),
         }),
       )
       .optional()
@@ -47,9 +49,42 @@ const ReadySchema = z
         bytes: z.number().int().openapi({ description: "WASM heap size now (it never shrinks)" }),
         growth: z.enum(["tight", "emscripten"]),
         declined_grows: z.number().int(),
+        capped_grows: z.number().int().openapi({
+          description: "Growths declined because the heap would pass MEMORY_BUDGET_MB",
+        }),
       })
       .optional()
       .openapi({ description: "onnxruntime-web's heap in this isolate, once a graph is loaded" }),
+    memory: z
+      .object({
+        budget_bytes: z
+          .number()
+          .int()
+          .openapi({ description: "MEMORY_BUDGET_MB x 1e6: the heap's cap" }),
+        plan_bytes: z
+          .number()
+          .int()
+          .openapi({ description: "What loads and runs are planned within (budget / 1.05)" }),
+        estimated_bytes: z
+          .number()
+          .int()
+          .openapi({ description: "Runtime + loaded graphs + runs in progress" }),
+        runtime_bytes: z.number().int(),
+        running_bytes: z.number().int(),
+        evictions: z.number().int(),
+        graphs: z.array(
+          z.object({
+            graph: z.string(),
+            load_bytes: z.number().int(),
+            token_bytes: z.number().int(),
+            source: z.string(),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({
+        description: 'The isolate\'s memory budget and its use (docs/worker.md "Memory model")',
+      }),
     error: ErrorSchema.shape.error.optional(),
   })
   .openapi("Readiness");
@@ -84,6 +119,8 @@ export function registerHealth(
         runs: s.stats.runs,
         requests: s.stats.requests,
         largest_batch: s.stats.largestBatch,
+        allocation_failures: s.stats.allocationFailures,
+        refused: s.stats.refused,
       }));
     const wasmHeap = () => {
       const heap = deps.registry.heap();
@@ -94,6 +131,7 @@ export function registerHealth(
               bytes: heap.heapBytes,
               growth: heap.heapGrowth,
               declined_grows: heap.declined,
+              capped_grows: heap.capped,
             },
           };
     };
@@ -110,6 +148,7 @@ export function registerHealth(
           load_ms: Date.now() - started,
           sessions: sessions(),
           ...wasmHeap(),
+          memory: deps.registry.memory(),
         },
         200,
       );

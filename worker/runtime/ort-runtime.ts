@@ -12,7 +12,11 @@
  */
 import type { InferenceSessionLike, TensorFactory } from "../../conditioning/encoder/session.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import { findWasmMemory, heapGrowthStats, installTightHeapGrowth } from "./heap-growth.ts";
+import {
+  findWasmMemory,
+  heapGrowthStats,
+  installTightHeapGrowth,
+} from "../../conditioning/memory/heap-growth.ts";
 
 /** The part of `onnxruntime-web/wasm` this adapter uses. */
 export interface OrtWebLike {
@@ -41,9 +45,14 @@ export interface OrtRuntimeOptions {
   wasmModule: WebAssembly.Module;
   /**
    * "tight" (default): decline emscripten's 20 % / 10 % heap over-growth
-   * (worker/runtime/heap-growth.ts); "emscripten": leave growth as built.
+   * (conditioning/memory/heap-growth.ts); "emscripten": leave growth as built.
    */
   heapGrowth?: "tight" | "emscripten";
+  /**
+   * Largest WASM heap in bytes (MEMORY_BUDGET_MB), read at each growth: growth past it is
+   * declined and the allocation fails inside `session.run` (tight policy only).
+   */
+  maxHeapBytes?: () => number | undefined;
 }
 
 export interface WasmHeapReport {
@@ -53,6 +62,8 @@ export interface WasmHeapReport {
   /** grow() calls declined / passed (tight policy only). */
   declined: number;
   grown: number;
+  /** grow() calls declined because the heap would pass `maxHeapBytes`. */
+  capped: number;
 }
 
 /** Initializers stored next to the graph (`<graph>.onnx.data`), as onnxruntime-web takes them. */
@@ -104,7 +115,9 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
       const memory = findWasmMemory(imports);
       if (memory) {
         HEAPS.set(ort, memory);
-        if (heapGrowth === "tight") installTightHeapGrowth(memory);
+        if (heapGrowth === "tight") {
+          installTightHeapGrowth(memory, { maxBytes: options.maxHeapBytes });
+        }
       }
       if (source instanceof WebAssembly.Module) return original(source, imports);
       const instance = await original(wasmModule, imports);
@@ -160,6 +173,7 @@ export function createOrtRuntime(options: OrtRuntimeOptions): OrtRuntime {
       heapGrowth: memory ? (stats ? "tight" : "emscripten") : heapGrowth,
       declined: stats?.declined ?? 0,
       grown: stats?.grown ?? 0,
+      capped: stats?.capped ?? 0,
     };
   };
 

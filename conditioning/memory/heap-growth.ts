@@ -12,6 +12,12 @@
  * The third attempt is never declined, and attempts of any other size pass
  * through, so if emscripten's factors change nothing is declined (no gain,
  * no failure). Measured in bench (`tight-heap` lever) and docs/performance.md.
+ *
+ * With `maxBytes` (the worker's MEMORY_BUDGET_MB), every growth past it is
+ * declined too: the heap never exceeds the budget. onnxruntime-web then fails
+ * that allocation with `std::bad_alloc` from `session.run`, and the session
+ * stays usable (a smaller run succeeds: test/worker/runtime), so the caller can
+ * retry with fewer rows or answer 503 `over_capacity`.
  */
 
 export interface HeapGrowthStats {
@@ -19,6 +25,13 @@ export interface HeapGrowthStats {
   declined: number;
   /** grow() calls passed to the engine. */
   grown: number;
+  /** grow() calls declined because the heap would pass `maxBytes`. */
+  capped: number;
+}
+
+export interface HeapGrowthOptions {
+  /** Largest heap allowed, in bytes (read at every growth; undefined or 0: no cap). */
+  maxBytes?: () => number | undefined;
 }
 
 const PAGE = 65536;
@@ -42,10 +55,13 @@ export function heapGrowthStats(memory: WebAssembly.Memory): HeapGrowthStats | u
 }
 
 /** Installs the tight policy on `memory` (once; later calls return the same stats). */
-export function installTightHeapGrowth(memory: WebAssembly.Memory): HeapGrowthStats {
+export function installTightHeapGrowth(
+  memory: WebAssembly.Memory,
+  options: HeapGrowthOptions = {},
+): HeapGrowthStats {
   const existing = installed.get(memory);
   if (existing) return existing;
-  const stats: HeapGrowthStats = { declined: 0, grown: 0 };
+  const stats: HeapGrowthStats = { declined: 0, grown: 0, capped: 0 };
   const grow = memory.grow.bind(memory);
   // Declines so far at the current size: [] | [1.2] | [1.2, 1.1]; reset when the heap grows.
   let declinedAt = -1;
@@ -60,6 +76,13 @@ export function installTightHeapGrowth(memory: WebAssembly.Memory): HeapGrowthSt
         declines = 0;
       }
       const next = current + deltaPages * PAGE;
+      const cap = options.maxBytes?.();
+      if (cap && next > cap) {
+        stats.capped++;
+        throw new RangeError(
+          `WebAssembly heap: declined growth to ${next} bytes (over the ${cap}-byte budget)`,
+        );
+      }
       const decline =
         (declines === 0 && next === over(current, 1.2)) ||
         (declines === 1 && next === over(current, 1.1));

@@ -6,7 +6,7 @@
  * `bytes()` is then `memory.buffer.byteLength`, the committed WASM heap,
  * which never shrinks: after a run it is the peak.
  */
-import { findWasmMemory } from "../../worker/runtime/heap-growth.ts";
+import { findWasmMemory } from "./heap-growth.ts";
 
 export interface WasmMemoryProbe {
   /** Current byte length of the captured memory; undefined before the runtime starts. */

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { findWasmMemory, installTightHeapGrowth } from "../../../worker/runtime/heap-growth.ts";
+import {
+  findWasmMemory,
+  installTightHeapGrowth,
+} from "../../../conditioning/memory/heap-growth.ts";
 import { repoRoot } from "../../helpers/fixtures.ts";
 
 const PAGE = 65536;
@@ -38,7 +41,7 @@ describe("tight WASM heap growth", () => {
     expect(emscriptenResize(tight, need)).toBe(true);
     expect(plain.buffer.byteLength).toBe(PAGE * Math.ceil((1600 * PAGE * 1.2) / PAGE));
     expect(tight.buffer.byteLength).toBe(PAGE * Math.ceil((1600 * PAGE * 1.05) / PAGE));
-    expect(stats).toEqual({ declined: 2, grown: 1 });
+    expect(stats).toEqual({ declined: 2, grown: 1, capped: 0 });
   });
 
   it("grows exactly to a large request without declining it", () => {
@@ -47,7 +50,7 @@ describe("tight WASM heap growth", () => {
     const need = 64 * 2 ** 20; // far above old * 1.2
     expect(emscriptenResize(tight, need)).toBe(true);
     expect(tight.buffer.byteLength).toBe(need);
-    expect(stats).toEqual({ declined: 0, grown: 1 });
+    expect(stats).toEqual({ declined: 0, grown: 1, capped: 0 });
   });
 
   it("never declines the last attempt (a request equal to old * 1.1 or old * 1.2)", () => {
@@ -69,6 +72,26 @@ describe("tight WASM heap growth", () => {
     expect(stats.grown).toBe(1);
     expect(findWasmMemory({ a: { memory: tight } })).toBe(tight);
     expect(findWasmMemory({ a: {} })).toBeUndefined();
+  });
+});
+
+describe("a heap cap (MEMORY_BUDGET_MB)", () => {
+  it("declines every growth past the cap, and growth under it still happens", () => {
+    let cap = 110 * 2 ** 20;
+    const capped = memory(1600); // 100 MiB
+    const stats = installTightHeapGrowth(capped, { maxBytes: () => cap });
+    // 104 MiB needed: old * 1.05 = 105 MiB fits under 110 MiB.
+    expect(emscriptenResize(capped, 104 * 2 ** 20)).toBe(true);
+    const grown = capped.buffer.byteLength;
+    expect(grown).toBeLessThanOrEqual(cap);
+    const before = stats.capped;
+    // 111 MiB needed: every attempt is over the cap; the heap stays where it was.
+    expect(emscriptenResize(capped, 111 * 2 ** 20)).toBe(false);
+    expect(capped.buffer.byteLength).toBe(grown);
+    expect(stats.capped - before).toBe(3);
+    // The cap is read at each growth: raised, the same request succeeds.
+    cap = 0;
+    expect(emscriptenResize(capped, 111 * 2 ** 20)).toBe(true);
   });
 });
 
