@@ -1,0 +1,398 @@
+/**
+ * Issue #15: the playground page in a real headless Chromium against `npm start` with a fixture
+ * model and a real origin. Every number the page shows is checked against the API's own answer
+ * to the same request. Screenshots of each panel (desktop and phone width) go to
+ * test/.out/playground/ (ignored).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../helpers/chromium.ts";
+import { fixturePath, repoRoot } from "../../helpers/fixtures.ts";
+import { type RunningWorker, startWorker } from "../../helpers/npm-start.ts";
+
+// Browser globals of the callbacks that run in the page (the project's lib has no DOM types).
+declare const document: { documentElement: { scrollWidth: number } };
+declare const window: { innerWidth: number };
+declare const sessionStorage: { getItem(key: string): string | null };
+declare function getComputedStyle(node: unknown): {
+  textDecorationLine: string;
+  getPropertyValue(name: string): string;
+};
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+
+const SHOTS = join(repoRoot, "test", ".out", "playground");
+const PANELS = ["prompt", "conditioning", "compare", "score", "models"] as const;
+
+interface Token {
+  id: number;
+  weight: number;
+  part?: number;
+  member?: number;
+}
+
+let worker: RunningWorker | undefined;
+let browser: Browser | undefined;
+let page: Page;
+
+async function post<T>(path: string, body: object): Promise<T> {
+  const response = await fetch(`${worker!.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as T;
+  expect(response.status, JSON.stringify(json).slice(0, 500)).toBe(200);
+  return json;
+}
+
+/** The chips as the page shows them: id and weight from their attributes. */
+const chips = (selector = "#chips .chip:not(.dropped)") =>
+  page.$$eval(selector, (nodes) =>
+    nodes.map((n) => ({
+      id: Number(n.getAttribute("data-id")),
+      weight: Number(n.getAttribute("data-weight")),
+    })),
+  );
+
+/** Sets the prompt panel and waits until the page shows the answer for exactly that. */
+async function typePrompt(prompt: string, syntax: string, longPrompt = "truncate") {
+  await page.selectOption("#syntax", syntax);
+  await page.selectOption("#long-prompt", longPrompt);
+  await page.fill("#prompt", prompt);
+  await settled();
+}
+
+const settled = () =>
+  page.waitForSelector(`#prompt-panel[aria-busy="false"]`, { state: "attached" });
+
+const cosine = (a: number[], b: number[]) => {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  a.forEach((x, i) => {
+    dot += x * b[i];
+    na += x * x;
+    nb += b[i] * b[i];
+  });
+  return dot / (Math.sqrt(na) * Math.sqrt(nb));
+};
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
+  worker = await startWorker({ model: "tiny-openai", origin: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${worker.url}/playground`);
+  await page.waitForSelector("#model option", { state: "attached" });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+describe("the playground page against npm start", () => {
+  it("shows a weighted A1111 prompt's tokens as chips with the weights /v1/tokenize gives", async () => {
+    const prompt = "a (red:1.3) cat on a [blue] ((mat)) BREAK under the (sky:0.6)";
+    await typePrompt(prompt, "a1111");
+    const api = await post<{ tokens: Token[] }>("/v1/tokenize", { prompt, weighting: "a1111" });
+    expect(await chips()).toEqual(api.tokens.map(({ id, weight }) => ({ id, weight })));
+    expect(new Set(api.tokens.map((t) => t.weight)).size).toBeGreaterThan(3);
+    expect(await page.locator("#chips .marker.break").count()).toBe(1);
+    // The id is on hover (title), the weight's colour grows with |weight - 1|.
+    const red = page.locator(`#chips .chip[data-weight="1.3"]`).first();
+    expect(await red.getAttribute("title")).toMatch(/^id \d+ \| weight 1\.3/);
+    const alpha = (sel: string) =>
+      page
+        .locator(sel)
+        .first()
+        .evaluate((n) => Number(getComputedStyle(n).getPropertyValue("--w")));
+    expect(await alpha(`#chips .chip[data-weight="1.3"]`)).toBeGreaterThan(
+      await alpha(`#chips .chip[data-weight="1"]`),
+    );
+  });
+
+  it("shows a Compel blend as parts with their members and weights", async () => {
+    const prompt = '("a red cat", "a (blue)++ dog").blend(0.3, 0.7)';
+    await typePrompt(prompt, "compel");
+    const api = await post<{ tokens: Token[]; parts: { members: { weight: number }[] }[] }>(
+      "/v1/tokenize",
+      { prompt, weighting: "compel" },
+    );
+    expect(await chips()).toEqual(api.tokens.map(({ id, weight }) => ({ id, weight })));
+    expect(await page.locator("#chips .part").count()).toBe(api.parts.length);
+    const members = page.locator("#chips .part .member");
+    expect(await members.count()).toBe(2);
+    expect(await members.nth(0).locator("h4").textContent()).toContain("weight 0.3");
+    const second = await members
+      .nth(1)
+      .locator(".chip")
+      .evaluateAll((n) => n.map((c) => Number(c.getAttribute("data-id"))));
+    expect(second).toEqual(api.tokens.filter((t) => t.member === 1).map((t) => t.id));
+  });
+
+  it("shows where a long prompt is cut: the kept tokens, then the dropped ones struck through", async () => {
+    const prompt =
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? "(dog:1.2)" : "cat")).join(" ") +
+      " sunset over the sea ".repeat(10);
+    await typePrompt(prompt, "a1111");
+    const api = await post<{ tokens: Token[]; dropped_tokens: number; truncated: boolean }>(
+      "/v1/tokenize",
+      { prompt, weighting: "a1111" },
+    );
+    expect(api.truncated).toBe(true);
+    expect(await page.getAttribute("#chips .marker.cut", "data-dropped")).toBe(
+      String(api.dropped_tokens),
+    );
+    expect(await chips()).toEqual(api.tokens.map(({ id, weight }) => ({ id, weight })));
+    const dropped = await chips("#chips .chip.dropped");
+    const full = await post<{ tokens: Token[] }>("/v1/tokenize", {
+      prompt,
+      weighting: "a1111",
+      long_prompt: "chunk",
+    });
+    expect(dropped).toEqual(
+      full.tokens.slice(api.tokens.length).map(({ id, weight }) => ({ id, weight })),
+    );
+    expect(
+      await page
+        .locator("#chips .chip.dropped")
+        .first()
+        .evaluate((n) => getComputedStyle(n).textDecorationLine),
+    ).toBe("line-through");
+    expect(await page.textContent("#prompt-summary")).toContain(`${api.dropped_tokens} dropped`);
+    await page.screenshot({ path: join(SHOTS, "prompt-long-desktop.png"), fullPage: false });
+
+    // Chunk mode keeps everything: a chunk boundary instead of a cut.
+    await page.selectOption("#long-prompt", "chunk");
+    await settled();
+    expect(await page.locator("#chips .marker.boundary").count()).toBe(1);
+    expect(await page.locator("#chips .marker.cut").count()).toBe(0);
+    expect(await chips()).toEqual(full.tokens.map(({ id, weight }) => ({ id, weight })));
+  });
+
+  it("shows a syntax error inline, at the character the parser names", async () => {
+    const prompt = '("a cat", "a dog").blend(1, 2) extra words';
+    await typePrompt(prompt, "compel", "truncate");
+    const response = await fetch(`${worker!.url}/v1/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt, weighting: "compel" }),
+    });
+    expect(response.status).toBe(422);
+    const { error } = (await response.json()) as { error: { message: string } };
+    const at = Number(/\(at char (\d+)\)/.exec(error.message)![1]);
+    expect(await page.textContent("#prompt-error")).toContain(error.message);
+    expect(await page.getAttribute("#prompt-error .at", "data-at")).toBe(String(at));
+    expect(await page.textContent("#prompt-error mark")).toBe(prompt[at]);
+    await page
+      .locator("#prompt-panel")
+      .screenshot({ path: join(SHOTS, "prompt-error-desktop.png") });
+
+    // A1111: an unparsable weight is marked where it starts.
+    await typePrompt("a (cat:1.2.3) on a mat", "a1111");
+    expect(await page.getAttribute("#prompt-error .at", "data-at")).toBe("7");
+    expect(await page.textContent("#prompt-error mark")).toBe("1");
+  });
+
+  it("draws the cosine heatmap with the numbers /v1/embeddings gives", async () => {
+    const prompts = [
+      "a photo of a cat",
+      "a photo of a kitten",
+      "a red sports car",
+      "an astronaut on a horse",
+      "a bowl of soup",
+    ];
+    await page.fill("#compare-prompts", prompts.join("\n"));
+    await page.click("#compare");
+    await page.waitForSelector(`.heat td[data-i="4"][data-j="4"]`);
+    const api = await post<{ data: { index: number; embedding: number[] }[] }>("/v1/embeddings", {
+      input: prompts,
+    });
+    const vectors = api.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const cells = await page.$$eval(".heat td", (nodes) =>
+      nodes.map((n) => ({
+        i: Number(n.getAttribute("data-i")),
+        j: Number(n.getAttribute("data-j")),
+        value: Number(n.getAttribute("data-value")),
+        text: n.textContent,
+      })),
+    );
+    expect(cells).toHaveLength(prompts.length ** 2);
+    for (const cell of cells) {
+      const expected = cosine(vectors[cell.i], vectors[cell.j]);
+      expect(cell.value).toBeCloseTo(expected, 12);
+      expect(cell.text).toBe(expected.toFixed(3));
+    }
+    expect(new Set(cells.map((c) => c.text)).size).toBeGreaterThan(5);
+
+    // 17 prompts: a readable message, no request.
+    await page.fill(
+      "#compare-prompts",
+      Array.from({ length: 17 }, (_, i) => `prompt ${i}`).join("\n"),
+    );
+    await page.click("#compare");
+    expect(await page.textContent("#compare-error")).toContain("Up to 16 prompts; you entered 17");
+    await page.fill("#compare-prompts", prompts.join("\n"));
+    await page.click("#compare");
+    await page.waitForSelector(`.heat td[data-i="4"][data-j="4"]`);
+  });
+
+  it("scores uploaded fixture photos with the numbers /v1/score gives", async () => {
+    const files = ["astronaut.png", "chelsea.png"].map((f) => fixturePath("images", f));
+    const captions = ["an astronaut", "a photo of a cat", "a bowl of soup"];
+    // One picked with the file input, one dropped on the drop zone.
+    await page.setInputFiles("#images", files[0]);
+    const dropped = await page.evaluateHandle((b64) => {
+      const transfer = new DataTransfer();
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], "chelsea.png", { type: "image/png" }));
+      return transfer;
+    }, readFileSync(files[1]).toString("base64"));
+    await page.dispatchEvent("#drop", "drop", { dataTransfer: dropped });
+    expect(await page.locator("#thumbs img").count()).toBe(2);
+    await page.fill("#captions", captions.join("\n"));
+    await page.click("#score");
+    await page.waitForSelector("#aggregate", { timeout: 120_000 });
+    const api = await post<{ scores: number[][]; aggregate: { clip_score: number } }>("/v1/score", {
+      images: files.map((f) => ({ b64: readFileSync(f).toString("base64") })),
+      prompts: captions,
+    });
+    const cells = await page.$$eval(".scores td[data-value]", (nodes) =>
+      nodes.map((n) => ({
+        i: Number(n.getAttribute("data-i")),
+        j: Number(n.getAttribute("data-j")),
+        value: Number(n.getAttribute("data-value")),
+      })),
+    );
+    expect(cells).toHaveLength(files.length * captions.length);
+    for (const cell of cells) expect(cell.value).toBeCloseTo(api.scores[cell.i][cell.j], 9);
+    expect(Number(await page.getAttribute("#aggregate", "data-value"))).toBeCloseTo(
+      api.aggregate.clip_score,
+      9,
+    );
+    expect(await page.textContent("#aggregate strong")).toBe(api.aggregate.clip_score.toFixed(2));
+    expect(await page.locator(".bars").count()).toBe(files.length);
+    expect(await page.locator(".bars .fill").count()).toBe(files.length * captions.length);
+  });
+
+  it("downloads the conditioning as a valid safetensors file with the shapes it shows", async () => {
+    await typePrompt("a (red:1.2) cat", "a1111");
+    await page.fill("#clip-skip", "1");
+    await page.selectOption("#format", "safetensors");
+    await page.click("#encode");
+    await page.waitForSelector("#download");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    expect(download.suggestedFilename()).toBe("conditioning.safetensors");
+    const bytes = readFileSync(await download.path());
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8")) as Record<
+      string,
+      { dtype: string; shape: number[]; data_offsets: [number, number] }
+    >;
+    const { __metadata__: metadata, ...tensors } = header as Record<string, never>;
+    expect(metadata).toBeTypeOf("object");
+    const shown = await page.$$eval(".shapes tr[data-tensor]", (rows) =>
+      rows.map((r) => [r.getAttribute("data-tensor"), r.querySelectorAll("td")[1].textContent]),
+    );
+    expect(Object.keys(tensors).sort()).toEqual(shown.map(([name]) => name).sort());
+    let end = 0;
+    for (const [name, text] of shown) {
+      const t = tensors[name!] as {
+        dtype: string;
+        shape: number[];
+        data_offsets: [number, number];
+      };
+      expect(t.dtype).toBe("F32");
+      expect(`[${t.shape.join(", ")}]`).toBe(text);
+      expect(t.data_offsets[1] - t.data_offsets[0]).toBe(t.shape.reduce((a, b) => a * b, 1) * 4);
+      end = Math.max(end, t.data_offsets[1]);
+    }
+    expect(8 + headerLength + end).toBe(bytes.length);
+
+    // An API error reads as a message: clip skip past the model's layers.
+    await page.fill("#clip-skip", "40");
+    await page.click("#encode");
+    await page.waitForSelector("#conditioning-error:not([hidden])");
+    expect(await page.textContent("#conditioning-error")).toMatch(/^HTTP 4\d\d \w+: .*clip/i);
+    await page.fill("#clip-skip", "1");
+    await page.click("#encode");
+    await page.waitForSelector("#download");
+  });
+
+  it("keeps the API key in sessionStorage and sends it as a bearer token", async () => {
+    await page.fill("#api-key", "playground-test-key");
+    const request = page.waitForRequest((r) => r.url().endsWith("/v1/models"));
+    await page.press("#api-key", "Enter");
+    await page.locator("#api-key").blur();
+    expect((await request).headers().authorization).toBe("Bearer playground-test-key");
+    expect(await page.evaluate(() => sessionStorage.getItem("clip-edge-api-key"))).toBe(
+      "playground-test-key",
+    );
+    await page.fill("#api-key", "");
+    await page.locator("#api-key").blur();
+    await expect
+      .poll(() => page.evaluate(() => sessionStorage.getItem("clip-edge-api-key")))
+      .toBeNull();
+  });
+
+  it("shows the model's dims and quantisation from /v1/models", async () => {
+    const models = (await (await fetch(`${worker!.url}/v1/models`)).json()) as {
+      data: { id: string; dims: Record<string, number>; quantization: string[] }[];
+    };
+    const model = models.data[0];
+    expect(await page.inputValue("#model")).toBe(model.id);
+    for (const [k, v] of Object.entries(model.dims)) {
+      expect(await page.textContent(`#model-info tr[data-key="dims.${k}"] td`)).toBe(String(v));
+    }
+    expect(await page.textContent(`#model-info tr[data-key="quantization"] td`)).toBe(
+      model.quantization.join(", "),
+    );
+  });
+
+  it("says plainly when the worker has no image origin", async () => {
+    const other = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    // The same worker's /v1/models, as a worker without ORIGIN_URL answers it (no /v1/score).
+    await other.route("**/v1/models", async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { data: { serves: string[] }[] };
+      for (const m of body.data) m.serves = m.serves.filter((s) => s !== "/v1/score");
+      await route.fulfill({ response, json: body });
+    });
+    await other.goto(`${worker!.url}/`);
+    await other.waitForSelector("#score-origin:not([hidden])");
+    expect(await other.textContent("#score-origin")).toMatch(/No image origin is configured/);
+    expect(await other.isDisabled("#score")).toBe(true);
+    await other.close();
+  });
+
+  it("reflows at phone width; screenshots of every panel at desktop and phone width", async () => {
+    // The prompt panel shows weights, a BREAK and the cut.
+    const prompt = `masterpiece, a photo of an (astronaut:1.3) riding a [horse] on the ((moon)) BREAK ${"glowing stars, ".repeat(24)}(nebula:0.7)`;
+    await typePrompt(prompt, "a1111");
+    await page.waitForSelector("#chips .marker.cut");
+    await page.selectOption("#format", "safetensors");
+    await page.click("#encode");
+    await page.waitForSelector("#download");
+    for (const [name, width] of [
+      ["desktop", 1280],
+      ["phone", 390],
+    ] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const panel of PANELS) {
+        await page
+          .locator(`#${panel}-panel`)
+          .screenshot({ path: join(SHOTS, `${panel}-${name}.png`) });
+      }
+      await page.screenshot({ path: join(SHOTS, `page-${name}.png`), fullPage: true });
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      expect(overflow, `${name}: the page is wider than the screen`).toBeLessThanOrEqual(0);
+    }
+  });
+});
