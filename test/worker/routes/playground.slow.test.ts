@@ -11,18 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../helpers/chromium.ts";
 import { fixturePath, repoRoot } from "../../helpers/fixtures.ts";
 import { type RunningWorker, startWorker } from "../../helpers/npm-start.ts";
-
-// Browser globals of the callbacks that run in the page (the project's lib has no DOM types).
-declare const document: { documentElement: { scrollWidth: number } };
-declare const window: { innerWidth: number };
-declare const sessionStorage: { getItem(key: string): string | null };
-declare function getComputedStyle(node: unknown): {
-  textDecorationLine: string;
-  getPropertyValue(name: string): string;
-};
-declare class DataTransfer {
-  items: { add(file: File): void };
-}
+import {
+  chipIntensity,
+  cosine,
+  dropFile,
+  horizontalOverflow,
+  readSafetensorsHeader,
+  settled,
+  shownChips,
+  storedKey,
+  textDecoration,
+  typePrompt,
+} from "./playground-page.ts";
 
 const SHOTS = join(repoRoot, "test", ".out", "playground");
 const PANELS = ["prompt", "conditioning", "compare", "score", "models"] as const;
@@ -49,37 +49,7 @@ async function post<T>(path: string, body: object): Promise<T> {
   return json;
 }
 
-/** The chips as the page shows them: id and weight from their attributes. */
-const chips = (selector = "#chips .chip:not(.dropped)") =>
-  page.$$eval(selector, (nodes) =>
-    nodes.map((n) => ({
-      id: Number(n.getAttribute("data-id")),
-      weight: Number(n.getAttribute("data-weight")),
-    })),
-  );
-
-/** Sets the prompt panel and waits until the page shows the answer for exactly that. */
-async function typePrompt(prompt: string, syntax: string, longPrompt = "truncate") {
-  await page.selectOption("#syntax", syntax);
-  await page.selectOption("#long-prompt", longPrompt);
-  await page.fill("#prompt", prompt);
-  await settled();
-}
-
-const settled = () =>
-  page.waitForSelector(`#prompt-panel[aria-busy="false"]`, { state: "attached" });
-
-const cosine = (a: number[], b: number[]) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((x, i) => {
-    dot += x * b[i];
-    na += x * x;
-    nb += b[i] * b[i];
-  });
-  return dot / (Math.sqrt(na) * Math.sqrt(nb));
-};
+const chips = (selector?: string) => shownChips(page, selector);
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -98,7 +68,7 @@ afterAll(async () => {
 describe("the playground page against npm start", () => {
   it("shows a weighted A1111 prompt's tokens as chips with the weights /v1/tokenize gives", async () => {
     const prompt = "a (red:1.3) cat on a [blue] ((mat)) BREAK under the (sky:0.6)";
-    await typePrompt(prompt, "a1111");
+    await typePrompt(page, prompt, "a1111");
     const api = await post<{ tokens: Token[] }>("/v1/tokenize", { prompt, weighting: "a1111" });
     expect(await chips()).toEqual(api.tokens.map(({ id, weight }) => ({ id, weight })));
     expect(new Set(api.tokens.map((t) => t.weight)).size).toBeGreaterThan(3);
@@ -106,19 +76,14 @@ describe("the playground page against npm start", () => {
     // The id is on hover (title), the weight's colour grows with |weight - 1|.
     const red = page.locator(`#chips .chip[data-weight="1.3"]`).first();
     expect(await red.getAttribute("title")).toMatch(/^id \d+ \| weight 1\.3/);
-    const alpha = (sel: string) =>
-      page
-        .locator(sel)
-        .first()
-        .evaluate((n) => Number(getComputedStyle(n).getPropertyValue("--w")));
-    expect(await alpha(`#chips .chip[data-weight="1.3"]`)).toBeGreaterThan(
-      await alpha(`#chips .chip[data-weight="1"]`),
+    expect(await chipIntensity(page, `#chips .chip[data-weight="1.3"]`)).toBeGreaterThan(
+      await chipIntensity(page, `#chips .chip[data-weight="1"]`),
     );
   });
 
   it("shows a Compel blend as parts with their members and weights", async () => {
     const prompt = '("a red cat", "a (blue)++ dog").blend(0.3, 0.7)';
-    await typePrompt(prompt, "compel");
+    await typePrompt(page, prompt, "compel");
     const api = await post<{ tokens: Token[]; parts: { members: { weight: number }[] }[] }>(
       "/v1/tokenize",
       { prompt, weighting: "compel" },
@@ -139,7 +104,7 @@ describe("the playground page against npm start", () => {
     const prompt =
       Array.from({ length: 50 }, (_, i) => (i % 2 ? "(dog:1.2)" : "cat")).join(" ") +
       " sunset over the sea ".repeat(10);
-    await typePrompt(prompt, "a1111");
+    await typePrompt(page, prompt, "a1111");
     const api = await post<{ tokens: Token[]; dropped_tokens: number; truncated: boolean }>(
       "/v1/tokenize",
       { prompt, weighting: "a1111" },
@@ -158,18 +123,13 @@ describe("the playground page against npm start", () => {
     expect(dropped).toEqual(
       full.tokens.slice(api.tokens.length).map(({ id, weight }) => ({ id, weight })),
     );
-    expect(
-      await page
-        .locator("#chips .chip.dropped")
-        .first()
-        .evaluate((n) => getComputedStyle(n).textDecorationLine),
-    ).toBe("line-through");
+    expect(await textDecoration(page, "#chips .chip.dropped")).toBe("line-through");
     expect(await page.textContent("#prompt-summary")).toContain(`${api.dropped_tokens} dropped`);
     await page.screenshot({ path: join(SHOTS, "prompt-long-desktop.png"), fullPage: false });
 
     // Chunk mode keeps everything: a chunk boundary instead of a cut.
     await page.selectOption("#long-prompt", "chunk");
-    await settled();
+    await settled(page);
     expect(await page.locator("#chips .marker.boundary").count()).toBe(1);
     expect(await page.locator("#chips .marker.cut").count()).toBe(0);
     expect(await chips()).toEqual(full.tokens.map(({ id, weight }) => ({ id, weight })));
@@ -177,7 +137,7 @@ describe("the playground page against npm start", () => {
 
   it("shows a syntax error inline, at the character the parser names", async () => {
     const prompt = '("a cat", "a dog").blend(1, 2) extra words';
-    await typePrompt(prompt, "compel", "truncate");
+    await typePrompt(page, prompt, "compel", "truncate");
     const response = await fetch(`${worker!.url}/v1/tokenize`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -194,7 +154,7 @@ describe("the playground page against npm start", () => {
       .screenshot({ path: join(SHOTS, "prompt-error-desktop.png") });
 
     // A1111: an unparsable weight is marked where it starts.
-    await typePrompt("a (cat:1.2.3) on a mat", "a1111");
+    await typePrompt(page, "a (cat:1.2.3) on a mat", "a1111");
     expect(await page.getAttribute("#prompt-error .at", "data-at")).toBe("7");
     expect(await page.textContent("#prompt-error mark")).toBe("1");
   });
@@ -247,13 +207,7 @@ describe("the playground page against npm start", () => {
     const captions = ["an astronaut", "a photo of a cat", "a bowl of soup"];
     // One picked with the file input, one dropped on the drop zone.
     await page.setInputFiles("#images", files[0]);
-    const dropped = await page.evaluateHandle((b64) => {
-      const transfer = new DataTransfer();
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      transfer.items.add(new File([bytes], "chelsea.png", { type: "image/png" }));
-      return transfer;
-    }, readFileSync(files[1]).toString("base64"));
-    await page.dispatchEvent("#drop", "drop", { dataTransfer: dropped });
+    await dropFile(page, "#drop", files[1]);
     expect(await page.locator("#thumbs img").count()).toBe(2);
     await page.fill("#captions", captions.join("\n"));
     await page.click("#score");
@@ -281,7 +235,7 @@ describe("the playground page against npm start", () => {
   });
 
   it("downloads the conditioning as a valid safetensors file with the shapes it shows", async () => {
-    await typePrompt("a (red:1.2) cat", "a1111");
+    await typePrompt(page, "a (red:1.2) cat", "a1111");
     await page.fill("#clip-skip", "1");
     await page.selectOption("#format", "safetensors");
     await page.click("#encode");
@@ -289,12 +243,7 @@ describe("the playground page against npm start", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
     expect(download.suggestedFilename()).toBe("conditioning.safetensors");
     const bytes = readFileSync(await download.path());
-    const headerLength = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8")) as Record<
-      string,
-      { dtype: string; shape: number[]; data_offsets: [number, number] }
-    >;
-    const { __metadata__: metadata, ...tensors } = header as Record<string, never>;
+    const { headerLength, metadata, tensors } = readSafetensorsHeader(bytes);
     expect(metadata).toBeTypeOf("object");
     const shown = await page.$$eval(".shapes tr[data-tensor]", (rows) =>
       rows.map((r) => [r.getAttribute("data-tensor"), r.querySelectorAll("td")[1].textContent]),
@@ -302,11 +251,7 @@ describe("the playground page against npm start", () => {
     expect(Object.keys(tensors).sort()).toEqual(shown.map(([name]) => name).sort());
     let end = 0;
     for (const [name, text] of shown) {
-      const t = tensors[name!] as {
-        dtype: string;
-        shape: number[];
-        data_offsets: [number, number];
-      };
+      const t = tensors[name!];
       expect(t.dtype).toBe("F32");
       expect(`[${t.shape.join(", ")}]`).toBe(text);
       expect(t.data_offsets[1] - t.data_offsets[0]).toBe(t.shape.reduce((a, b) => a * b, 1) * 4);
@@ -330,14 +275,10 @@ describe("the playground page against npm start", () => {
     await page.press("#api-key", "Enter");
     await page.locator("#api-key").blur();
     expect((await request).headers().authorization).toBe("Bearer playground-test-key");
-    expect(await page.evaluate(() => sessionStorage.getItem("clip-edge-api-key"))).toBe(
-      "playground-test-key",
-    );
+    expect(await storedKey(page)).toBe("playground-test-key");
     await page.fill("#api-key", "");
     await page.locator("#api-key").blur();
-    await expect
-      .poll(() => page.evaluate(() => sessionStorage.getItem("clip-edge-api-key")))
-      .toBeNull();
+    await expect.poll(() => storedKey(page)).toBeNull();
   });
 
   it("shows the model's dims and quantisation from /v1/models", async () => {
@@ -373,7 +314,7 @@ describe("the playground page against npm start", () => {
   it("reflows at phone width; screenshots of every panel at desktop and phone width", async () => {
     // The prompt panel shows weights, a BREAK and the cut.
     const prompt = `masterpiece, a photo of an (astronaut:1.3) riding a [horse] on the ((moon)) BREAK ${"glowing stars, ".repeat(24)}(nebula:0.7)`;
-    await typePrompt(prompt, "a1111");
+    await typePrompt(page, prompt, "a1111");
     await page.waitForSelector("#chips .marker.cut");
     await page.selectOption("#format", "safetensors");
     await page.click("#encode");
@@ -389,9 +330,7 @@ describe("the playground page against npm start", () => {
           .screenshot({ path: join(SHOTS, `${panel}-${name}.png`) });
       }
       await page.screenshot({ path: join(SHOTS, `page-${name}.png`), fullPage: true });
-      const overflow = await page.evaluate(
-        () => document.documentElement.scrollWidth - window.innerWidth,
-      );
+      const overflow = await horizontalOverflow(page);
       expect(overflow, `${name}: the page is wider than the screen`).toBeLessThanOrEqual(0);
     }
   });
