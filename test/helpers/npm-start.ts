@@ -38,6 +38,7 @@ export async function startWorker(options: {
     "--port",
     String(port),
   ];
+  if (options.quant) args.push("--quant", options.quant);
   if (options.origin) args.push("--origin", "--origin-port", String(await freePort()));
   args.push("--persist-to", join(state, "wrangler"));
   const child = spawn("npm", args, {

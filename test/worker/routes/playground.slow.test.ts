@@ -54,7 +54,8 @@ const chips = (selector?: string) => shownChips(page, selector);
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
-  worker = await startWorker({ model: "tiny-openai", origin: true });
+  // int8: the model reports quality numbers (its quantisation report) for the models panel.
+  worker = await startWorker({ model: "tiny-openai", origin: true, quant: "int8" });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${worker.url}/playground`);
   await page.waitForSelector("#model option", { state: "attached" });
@@ -281,18 +282,39 @@ describe("the playground page against npm start", () => {
     await expect.poll(() => storedKey(page)).toBeNull();
   });
 
-  it("shows the model's dims and quantisation from /v1/models", async () => {
+  it("shows the model's dims, quantisation and quality numbers from /v1/models", async () => {
     const models = (await (await fetch(`${worker!.url}/v1/models`)).json()) as {
-      data: { id: string; dims: Record<string, number>; quantization: string[] }[];
+      data: {
+        id: string;
+        dims: Record<string, number>;
+        quantization: string[];
+        accuracy: Record<string, number | string | Record<string, number | boolean>>;
+      }[];
     };
     const model = models.data[0];
+    const row = (key: string) => page.textContent(`#model-info tr[data-key="${key}"] td`);
     expect(await page.inputValue("#model")).toBe(model.id);
-    for (const [k, v] of Object.entries(model.dims)) {
-      expect(await page.textContent(`#model-info tr[data-key="dims.${k}"] td`)).toBe(String(v));
-    }
-    expect(await page.textContent(`#model-info tr[data-key="quantization"] td`)).toBe(
-      model.quantization.join(", "),
+    expect(Object.keys(model.dims).length).toBeGreaterThan(1);
+    for (const [k, v] of Object.entries(model.dims)) expect(await row(`dims.${k}`)).toBe(String(v));
+    expect(await row("quantization")).toBe(model.quantization.join(", "));
+    expect(model.quantization).toContain("int8");
+    const { accuracy } = model;
+    expect(await row("accuracy of")).toBe(`${accuracy.quantization} vs fp32`);
+    expect(await row("token cosine min")).toBe((accuracy.token_cosine_min as number).toFixed(5));
+    expect(await row("token cosine mean")).toBe((accuracy.token_cosine_mean as number).toFixed(5));
+    expect(await row("text_embeds cosine min")).toBe(
+      (accuracy.text_embeds_cosine_min as number).toFixed(5),
     );
+    // The guard's numbers when prepare ran it (npm start's prepare may not): shown, or no rows.
+    const guard = accuracy.guard as Record<string, number | boolean> | undefined;
+    const guardRows = page.locator(`#model-info tr[data-key^="guard"]`);
+    if (!guard) expect(await guardRows.count()).toBe(0);
+    else {
+      expect(await row("guard: targets met")).toBe(guard.targets_met ? "yes" : "no");
+      expect(await row("guard: fp32 linears")).toMatch(
+        new RegExp(`^${guard.fp32_linears} of ${guard.linears} \\(${guard.calibration_prompts} `),
+      );
+    }
   });
 
   it("says plainly when the worker has no image origin", async () => {
