@@ -260,6 +260,25 @@ describe("the playground page against npm start", () => {
     }
     expect(8 + headerLength + end).toBe(bytes.length);
 
+    // npy: prompt_embeds alone, its shape in the header the page shows.
+    await page.selectOption("#format", "npy");
+    await page.click("#encode");
+    await page.waitForSelector("#download");
+    const [npy] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    expect(npy.suggestedFilename()).toBe("prompt_embeds.npy");
+    const npyBytes = readFileSync(await npy.path());
+    expect(npyBytes.subarray(0, 6).toString("latin1")).toBe("\x93NUMPY");
+    const npyHeader = npyBytes.subarray(10, 10 + npyBytes.readUInt16LE(8)).toString("latin1");
+    const shape = /'shape': \(([\d, ]+)\)/
+      .exec(npyHeader)![1]
+      .split(",")
+      .map((d) => Number(d));
+    expect(`[${shape.join(", ")}]`).toBe(
+      await page.textContent(`.shapes tr[data-tensor="prompt_embeds"] td:nth-child(2)`),
+    );
+    expect(npyBytes.length - 10 - npyBytes.readUInt16LE(8)).toBe(shape.reduce((a, b) => a * b) * 4);
+    await page.selectOption("#format", "safetensors");
+
     // An API error reads as a message: clip skip past the model's layers.
     await page.fill("#clip-skip", "40");
     await page.click("#encode");
