@@ -25,8 +25,11 @@ export interface RunningWorker {
 }
 
 export async function startWorker(options: {
+  /** A model folder of the fixtures (models/<name>). */
   model: string;
   origin: boolean;
+  /** Prepared with this quantisation (default fp32). */
+  quant?: "fp32" | "int8" | "q4";
 }): Promise<RunningWorker> {
   const state = mkdtempSync(join(tmpdir(), "clip-edge-worker-"));
   const port = await freePort();
