@@ -14,6 +14,7 @@ import { registerConditioning } from "./routes/conditioning.ts";
 import { registerEmbeddings } from "./routes/embeddings.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerPlayground } from "./routes/playground.ts";
 import { registerScore } from "./routes/score.ts";
 import { registerTokenize } from "./routes/tokenize.ts";
 
@@ -36,6 +37,8 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   });
   app.onError(handleError);
   app.notFound(handleNotFound);
+  // The page is public (it asks for the key): registered before the API-key middleware.
+  registerPlayground(app);
   app.use("*", apiKeyAuth({ keys: options.apiKeys, openPaths: OPEN_PATHS }));
   app.use("/v1/*", jsonBody(routeBodyLimits(options.limits)));
 
