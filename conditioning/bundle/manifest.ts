@@ -110,7 +110,7 @@ export interface QuantizationReport {
  * after SmoothQuant smoothing (folded into the preceding LayerNorm), per-token
  * int8 with a few outlier input channels split out to fp32, or fp32.
  */
-export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "fp32";
+export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "int8-residual" | "fp32";
 
 /** What `prepare`'s accuracy guard chose and measured against the fp32 graph on its calibration set. */
 export interface PrecisionGuardReport {

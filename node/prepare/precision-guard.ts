@@ -26,6 +26,11 @@ export const DEFAULT_MIN_EMBED_COSINE = 0.9995;
  * 1 - 0.8 * (1 - target), e.g. 0.9992 for a 0.999 target.
  */
 export const DEFAULT_GUARD_MARGIN = 0.2;
+/**
+ * fp32 weight bytes a plan may add under `prepare --edge` (`--guard-max-fp32-mb 4`): what a
+ * 128 MB isolate spares beside CLIP-L per-token int8 --edge (~106 MB of WASM heap).
+ */
+export const EDGE_MAX_FP32_BYTES = 4e6;
 
 /** "auto": smooth a q/k/v or fc1 Linear when it lowers its estimated int8 error. */
 export type SmoothingMode = "auto" | "all" | "off";
@@ -71,6 +76,8 @@ export interface GuardOutcome {
   weights: TextTowerWeights;
   /** Linear lowering that follows the plan. */
   linear: LinearEmitter;
+  /** Smoothing factors of the plan's "int8-smooth" Linears (plannedWeights rebuilds `weights`). */
+  factors: Map<string, Float32Array>;
   report: Omit<PrecisionGuardReport, "calibration">;
 }
 
@@ -263,6 +270,7 @@ export async function planTextPrecision(
   return {
     weights: plannedWeights(weights, plan, factors),
     linear: plannedLinear(plan, options.quantized, splits),
+    factors: new Map([...factors].filter(([name]) => plan[name] === "int8-smooth")),
     report: {
       targets: { ...targets, margin },
       achieved: { ...achieved, embeds: capture.reference.embedName },
