@@ -132,10 +132,24 @@ export interface PrecisionGuardReport {
   smoothingAlpha: number;
   /** Linear name (`layer<i>.qkv|out_proj|fc1|fc2`) -> precision. */
   plan: Record<string, LinearPrecision>;
-  /** Estimated worst relative row error of each Linear in int8 (and smoothed), on captured inputs. */
-  sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }>;
+  /**
+   * Estimated worst relative row error of each Linear on captured inputs: per-token int8,
+   * smoothed, split (outlier channels in fp32, smoothed too where `smoothedSplit` says so),
+   * residual (a second int8 pass over the rounding residual).
+   */
+  sensitivity: Record<
+    string,
+    { int8: number; smoothed?: number; split?: number; residual?: number }
+  >;
   /** "int8-split" Linears: the input channels computed in fp32. */
   splitChannels?: Record<string, number[]>;
+  /** "int8-split" Linears whose other channels are also smoothed (folded into their LayerNorm). */
+  smoothedSplit?: string[];
+  /**
+   * The cap on the share of the text tower's Linear multiply-adds that "int8-residual"
+   * Linears may run a second time (their latency cost), and the share the plan uses.
+   */
+  residualBudget?: { maxShare: number; usedShare: number };
   fp32Linears: number;
   /** End-to-end evaluations the search ran. */
   evaluations: number;

@@ -9,7 +9,14 @@ export function formatGuard(r: PrecisionGuardReport): string {
     const p = r.plan[name];
     if (!p) return "-".padEnd(22);
     const s = r.sensitivity[name];
-    const err = p === "int8-smooth" ? s?.smoothed : p === "int8-split" ? s?.split : s?.int8;
+    const err =
+      p === "int8-smooth"
+        ? s?.smoothed
+        : p === "int8-split"
+          ? s?.split
+          : p === "int8-residual"
+            ? s?.residual
+            : s?.int8;
     return `${p} ${err === undefined ? "" : `(${err.toExponential(1)})`}`.padEnd(22);
   };
   const a = r.achieved;

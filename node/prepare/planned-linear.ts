@@ -27,12 +27,17 @@ export function plannedLinear(
   };
 }
 
-/** The weights a plan's graph is built from: its "int8-smooth" Linears smoothed by `factors`. */
+/**
+ * The weights a plan's graph is built from: its "int8-smooth" Linears, and the
+ * "int8-split" ones `factors` lists (smoothed splits), smoothed by `factors`.
+ */
 export function plannedWeights(
   weights: TextTowerWeights,
   plan: Readonly<Record<string, LinearPrecision>>,
   factors: ReadonlyMap<string, Float32Array>,
 ): TextTowerWeights {
-  const used = new Map([...factors].filter(([name]) => plan[name] === "int8-smooth"));
+  const used = new Map(
+    [...factors].filter(([name]) => plan[name] === "int8-smooth" || plan[name] === "int8-split"),
+  );
   return applySmoothing(weights, used);
 }

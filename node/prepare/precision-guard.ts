@@ -31,6 +31,12 @@ export const DEFAULT_GUARD_MARGIN = 0.2;
  * 128 MB isolate spares beside CLIP-L per-token int8 --edge (~106 MB of WASM heap).
  */
 export const EDGE_MAX_FP32_BYTES = 4e6;
+/** Input channels an outlier-channel split computes in fp32 (4 bytes x outFeatures each). */
+export const DEFAULT_SPLIT_CHANNELS = 8;
+/** Share of the Linears' multiply-adds the residual pass may repeat (its latency cost). */
+export const DEFAULT_MAX_RESIDUAL_SHARE = 0.1;
+/** A split must beat the best unsplit lowering's estimate by this factor to be chosen. */
+const SPLIT_GAIN = 0.9;
 
 /** "auto": smooth a q/k/v or fc1 Linear when it lowers its estimated int8 error. */
 export type SmoothingMode = "auto" | "all" | "off";
@@ -42,8 +48,15 @@ export interface GuardOptions {
   alpha?: number;
   /** Error-budget share kept in reserve (default DEFAULT_GUARD_MARGIN). */
   margin?: number;
-  /** Split outlier input channels of out_proj / fc2 out to fp32 where that helps (default true). */
+  /** Split each Linear's largest input channels out to fp32 where that helps (default true). */
   split?: boolean;
+  /** Input channels a split takes out (the largest by calibration max; default DEFAULT_SPLIT_CHANNELS). */
+  splitChannels?: number;
+  /**
+   * Share of the Linears' multiply-adds that "int8-residual" Linears may run a second
+   * time (default DEFAULT_MAX_RESIDUAL_SHARE; 0 turns the residual pass off).
+   */
+  maxResidualShare?: number;
   /** Sampled rows per Linear for the sensitivity estimate (default 64). */
   sampleRows?: number;
   /** Cap on end-to-end evaluations of the search (default 10). */
@@ -76,7 +89,7 @@ export interface GuardOutcome {
   weights: TextTowerWeights;
   /** Linear lowering that follows the plan. */
   linear: LinearEmitter;
-  /** Smoothing factors of the plan's "int8-smooth" Linears (plannedWeights rebuilds `weights`). */
+  /** Smoothing factors of the plan's smoothed Linears ("int8-smooth", smoothed splits; plannedWeights rebuilds `weights`). */
   factors: Map<string, Float32Array>;
   report: Omit<PrecisionGuardReport, "calibration">;
 }
@@ -130,41 +143,86 @@ export async function evaluatePlan(
   };
 }
 
-/** Per Linear: estimated int8 error, smoothed error and factors (for smoothable ones). */
+/** The `k` largest channels of `actMax` (divided by `smooth` when given), ascending. */
+function largestChannels(actMax: Float32Array, k: number, smooth?: Float32Array): number[] {
+  const m = smooth ? actMax.map((v, j) => v / smooth[j]) : actMax;
+  return [...m.keys()]
+    .sort((a, b) => m[b] - m[a])
+    .slice(0, Math.min(k, m.length))
+    .sort((a, b) => a - b);
+}
+
+export interface SensitivityOptions {
+  smoothing: SmoothingMode;
+  alpha: number;
+  split?: boolean;
+  splitChannels?: number;
+  residual?: boolean;
+}
+
+/**
+ * Per Linear: estimated error of each lowering the guard can give it without fp32
+ * weights (per-token int8; smoothed, for q/k/v and fc1; split, its largest input
+ * channels in fp32, smoothed too where that is lower; residual, a second int8 pass),
+ * and the base lowering it starts from: the lowest estimate among int8 / smoothed /
+ * split (a split must be SPLIT_GAIN better than the best unsplit one: it costs bytes
+ * and a few ops). Residual is not a base: it costs a second GEMM, so the search
+ * spends it, like fp32, on the most sensitive Linears only.
+ */
 export function estimateSensitivity(
   cfg: TextConfig,
   w: TextTowerWeights,
   capture: CalibrationCapture,
-  smoothing: SmoothingMode,
-  alpha: number,
-  split = true,
+  o: SensitivityOptions,
 ) {
-  const sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }> = {};
+  const sensitivity: Record<
+    string,
+    { int8: number; smoothed?: number; split?: number; residual?: number }
+  > = {};
+  /** Smoothing factors of every q/k/v and fc1 the estimates smoothed. */
   const factors = new Map<string, Float32Array>();
   const splits: Record<string, number[]> = {};
+  const smoothedSplit: string[] = [];
+  const base: Record<string, LinearPrecision> = {};
+  const k = o.splitChannels ?? DEFAULT_SPLIT_CHANNELS;
   for (const [name, c] of capture.linears) {
     const p = linearParams(cfg, w, name);
     const int8 = int8RowError(c.sample, c.rows, p);
-    sensitivity[name] = { int8 };
+    const est: (typeof sensitivity)[string] = { int8 };
+    sensitivity[name] = est;
     let best = int8;
-    if (smoothing !== "off" && isSmoothable(name)) {
-      const s = smoothingFactors(c.actMax, [p], alpha);
-      const smoothed = int8RowError(c.sample, c.rows, p, s);
-      sensitivity[name].smoothed = smoothed;
-      if (smoothing === "all" || smoothed < int8) {
-        factors.set(name, s);
-        best = smoothed;
+    let s: Float32Array | undefined;
+    base[name] = "int8";
+    if (o.smoothing !== "off" && isSmoothable(name)) {
+      s = smoothingFactors(c.actMax, [p], o.alpha);
+      est.smoothed = int8RowError(c.sample, c.rows, p, s);
+      if (o.smoothing === "all" || est.smoothed < int8) {
+        best = est.smoothed;
+        base[name] = "int8-smooth";
       }
     }
-    // Linears with no LayerNorm to smooth into (out_proj, fc2): split their outlier channels.
-    const channels = isSmoothable(name) || !split ? [] : outlierChannels(c.actMax);
-    if (channels.length > 0) {
-      const e = int8RowError(c.sample, c.rows, p, undefined, channels);
-      sensitivity[name].split = e;
-      if (e < best) splits[name] = channels;
+    if (o.split !== false && k > 0) {
+      const plain = largestChannels(c.actMax, k);
+      let split = int8RowError(c.sample, c.rows, p, undefined, plain);
+      let channels = plain;
+      let smoothed = false;
+      if (s) {
+        const both = largestChannels(c.actMax, k, s);
+        const e = int8RowError(c.sample, c.rows, p, s, both);
+        if (e < split) [split, channels, smoothed] = [e, both, true];
+      }
+      est.split = split;
+      if (split < SPLIT_GAIN * best) {
+        best = split;
+        base[name] = "int8-split";
+        splits[name] = channels;
+        if (smoothed) smoothedSplit.push(name);
+      }
     }
+    if (s) factors.set(name, s);
+    if (o.residual !== false) est.residual = int8RowError(c.sample, c.rows, p, undefined, [], true);
   }
-  return { sensitivity, factors, splits };
+  return { sensitivity, factors, splits, smoothedSplit, base };
 }
 
 /**
@@ -195,40 +253,74 @@ export async function planTextPrecision(
   const alpha = options.alpha ?? DEFAULT_SMOOTHING_ALPHA;
   const capture =
     options.capture ?? (await captureCalibration(cfg, weights, input, open, options.sampleRows));
-  const { sensitivity, factors, splits } = estimateSensitivity(
-    cfg,
-    weights,
-    capture,
-    options.smoothing ?? "auto",
+  const est = estimateSensitivity(cfg, weights, capture, {
+    smoothing: options.smoothing ?? "auto",
     alpha,
-    options.split ?? true,
-  );
-  const base: Record<string, LinearPrecision> = {};
-  for (const name of capture.linears.keys()) {
-    base[name] = factors.has(name) ? "int8-smooth" : splits[name] ? "int8-split" : "int8";
-  }
+    split: options.split,
+    splitChannels: options.splitChannels,
+    residual: (options.maxResidualShare ?? DEFAULT_MAX_RESIDUAL_SHARE) > 0,
+  });
+  const { sensitivity, factors, splits, base } = est;
   const errorOf = (name: string) =>
     base[name] === "int8-smooth"
       ? sensitivity[name].smoothed!
       : base[name] === "int8-split"
         ? sensitivity[name].split!
         : sensitivity[name].int8;
-  const sorted = Object.keys(base).sort((a, b) => errorOf(b) - errorOf(a));
-  // fp32 costs 4 bytes per weight instead of 1. Under a cap, the candidates are the ranking
-  // without the Linears that no longer fit beside the more sensitive ones before them.
+  const info = (name: string) => capture.linears.get(name)!;
+  const outFeatures = (name: string) => info(name).weightCount / info(name).inFeatures;
+  const splitBytes = (name: string) =>
+    base[name] === "int8-split" ? 4 * splits[name].length * outFeatures(name) : 0;
   const maxBytes = options.maxFp32Bytes ?? Number.POSITIVE_INFINITY;
-  const ranking: string[] = [];
-  const extraBytes = [0];
-  for (const name of sorted) {
-    const next = extraBytes[extraBytes.length - 1] + 3 * capture.linears.get(name)!.weightCount;
-    if (next > maxBytes) continue;
-    ranking.push(name);
-    extraBytes.push(next);
+  // The base's split columns are fp32 bytes too: under a cap, drop the splits that gain least.
+  const gain = (name: string) =>
+    (base[name] === "int8-split" ? sensitivity[name].split! : 0) /
+    Math.min(sensitivity[name].int8, sensitivity[name].smoothed ?? Number.POSITIVE_INFINITY);
+  const splitNames = Object.keys(base)
+    .filter((n) => base[n] === "int8-split")
+    .sort((x, y) => gain(y) - gain(x));
+  let bytes = splitNames.reduce((sum, n) => sum + splitBytes(n), 0);
+  while (bytes > maxBytes && splitNames.length > 0) {
+    const name = splitNames.shift()!;
+    bytes -= splitBytes(name);
+    const smoothed = sensitivity[name].smoothed;
+    const smooth = smoothed !== undefined && smoothed < sensitivity[name].int8;
+    base[name] = smooth ? "int8-smooth" : "int8";
   }
-  const kMax = ranking.length;
+  // The factors a plan's graph uses: its "int8-smooth" Linears and its smoothed splits.
+  const planFactors = (plan: Record<string, LinearPrecision>) =>
+    new Map(
+      [...factors].filter(
+        ([name]) =>
+          plan[name] === "int8-smooth" ||
+          (plan[name] === "int8-split" && est.smoothedSplit.includes(name)),
+      ),
+    );
+  const sorted = Object.keys(base).sort((x, y) => errorOf(y) - errorOf(x));
+  // Upgrades, most sensitive Linear first: a residual pass while the multiply-add share
+  // allows (no bytes), else fp32 while the byte cap allows (a big fc1 may be passed over
+  // for a smaller out_proj); a Linear neither fits is left as it is.
+  const maxShare = options.maxResidualShare ?? DEFAULT_MAX_RESIDUAL_SHARE;
+  const totalMacs = [...capture.linears.values()].reduce((n, c) => n + c.weightCount, 0);
+  const steps: { name: string; to: LinearPrecision }[] = [];
+  const used = [{ bytes, share: 0 }];
+  let share = 0;
+  for (const name of sorted) {
+    const wc = info(name).weightCount;
+    const residual = sensitivity[name].residual;
+    if (residual !== undefined && residual < errorOf(name) && share + wc / totalMacs <= maxShare) {
+      share += wc / totalMacs;
+      steps.push({ name, to: "int8-residual" });
+    } else if (bytes + 3 * wc - splitBytes(name) <= maxBytes) {
+      bytes += 3 * wc - splitBytes(name);
+      steps.push({ name, to: "fp32" });
+    } else continue;
+    used.push({ bytes, share });
+  }
+  const kMax = steps.length;
   const planFor = (k: number) => {
     const plan = { ...base };
-    for (const name of ranking.slice(0, k)) plan[name] = "fp32";
+    for (const step of steps.slice(0, k)) plan[step.name] = step.to;
     return plan;
   };
   const results = new Map<number, PlanAccuracy>();
@@ -238,7 +330,7 @@ export async function planTextPrecision(
     const plan = planFor(k);
     const acc = await evaluatePlan(
       cfg,
-      plannedWeights(weights, plan, factors),
+      plannedWeights(weights, plan, planFactors(plan)),
       plannedLinear(plan, options.quantized, splits),
       input,
       capture.reference,
@@ -268,9 +360,9 @@ export async function planTextPrecision(
   const plan = planFor(chosen);
   const achieved = results.get(chosen)!;
   return {
-    weights: plannedWeights(weights, plan, factors),
+    weights: plannedWeights(weights, plan, planFactors(plan)),
     linear: plannedLinear(plan, options.quantized, splits),
-    factors: new Map([...factors].filter(([name]) => plan[name] === "int8-smooth")),
+    factors: planFactors(plan),
     report: {
       targets: { ...targets, margin },
       achieved: { ...achieved, embeds: capture.reference.embedName },
@@ -281,17 +373,21 @@ export async function planTextPrecision(
       plan,
       sensitivity,
       ...(usedSplits(plan, splits) ? { splitChannels: usedSplits(plan, splits) } : {}),
-      fp32Linears: chosen,
+      ...(est.smoothedSplit.some((n) => plan[n] === "int8-split")
+        ? { smoothedSplit: est.smoothedSplit.filter((n) => plan[n] === "int8-split") }
+        : {}),
+      fp32Linears: Object.values(plan).filter((x) => x === "fp32").length,
       evaluations: results.size,
       ...(Number.isFinite(maxBytes)
         ? {
             fp32Budget: {
               maxBytes,
-              usedBytes: extraBytes[chosen],
+              usedBytes: used[chosen].bytes,
               limited: hi < 0 && kMax < sorted.length,
             },
           }
         : {}),
+      ...(maxShare > 0 ? { residualBudget: { maxShare, usedShare: used[chosen].share } } : {}),
     },
   };
 }
