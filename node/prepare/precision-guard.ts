@@ -14,7 +14,6 @@ import { plannedLinear, plannedWeights } from "./planned-linear.ts";
 import { compareRows } from "./quant-report.ts";
 import { openMeasurementSession, type SessionOpener } from "./reference-session.ts";
 import { DEFAULT_SMOOTHING_ALPHA, isSmoothable, smoothingFactors } from "./smooth-quant.ts";
-import { outlierChannels } from "./split-linear.ts";
 import { buildTextGraph } from "./text-graph.ts";
 import type { LinearParams, TextTowerWeights } from "./tower-weights.ts";
 
