@@ -35,7 +35,7 @@ import {
 import { CLIP_L14_TEXT } from "../../node/synthetic/synthetic-checkpoint.ts";
 
 /** Bump when the guard or the lowerings change what a cached plan means. */
-const PLAN_CACHE_VERSION = 1;
+const PLAN_CACHE_VERSION = 2;
 
 export interface QuantRow {
   id: string;

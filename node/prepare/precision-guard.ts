@@ -163,10 +163,9 @@ export interface SensitivityOptions {
  * Per Linear: estimated error of each lowering the guard can give it without fp32
  * weights (per-token int8; smoothed, for q/k/v and fc1; split, its largest input
  * channels in fp32, smoothed too where that is lower; residual, a second int8 pass),
- * and the base lowering it starts from: the lowest estimate among int8 / smoothed /
- * split (a split must be SPLIT_GAIN better than the best unsplit one: it costs bytes
- * and a few ops). Residual is not a base: it costs a second GEMM, so the search
- * spends it, like fp32, on the most sensitive Linears only.
+ * and the free base lowering it starts from (int8, or smoothed where that is lower).
+ * Split and residual cost bytes, ops and GEMM work: the search spends them, like
+ * fp32, only on the most sensitive Linears (`splits` holds each one's channels).
  */
 export function estimateSensitivity(
   cfg: TextConfig,
@@ -212,8 +211,6 @@ export function estimateSensitivity(
       }
       est.split = split;
       if (split < SPLIT_GAIN * best) {
-        best = split;
-        base[name] = "int8-split";
         splits[name] = channels;
         if (smoothed) smoothedSplit.push(name);
       }
@@ -226,11 +223,12 @@ export function estimateSensitivity(
 
 /**
  * prepare's accuracy guard: runs the fp32 graph over the calibration ids,
- * estimates each Linear's int8 error on the captured inputs (with and without
- * smoothing), then restores the most sensitive Linears to fp32 — the shortest
- * prefix of the sensitivity ranking, found by doubling then bisection, each
- * candidate confirmed end to end — until the worst token cosine of
- * last_hidden_state and the worst embeds cosine meet the targets.
+ * estimates each Linear's error on the captured inputs in every lowering
+ * (estimateSensitivity), starts from the free base (int8 or smoothed), then upgrades
+ * the most sensitive Linears (split, residual or fp32, within the byte cap and the
+ * multiply-add share) — the shortest prefix of the sensitivity ranking, found by
+ * doubling then bisection, each candidate confirmed end to end — until the worst
+ * token cosine of last_hidden_state and the worst embeds cosine meet the targets.
  */
 export async function planTextPrecision(
   cfg: TextConfig,
@@ -261,30 +259,40 @@ export async function planTextPrecision(
   });
   const { sensitivity, factors, splits, base } = est;
   const errorOf = (name: string) =>
-    base[name] === "int8-smooth"
-      ? sensitivity[name].smoothed!
-      : base[name] === "int8-split"
-        ? sensitivity[name].split!
-        : sensitivity[name].int8;
+    base[name] === "int8-smooth" ? sensitivity[name].smoothed! : sensitivity[name].int8;
   const info = (name: string) => capture.linears.get(name)!;
-  const outFeatures = (name: string) => info(name).weightCount / info(name).inFeatures;
   const splitBytes = (name: string) =>
-    base[name] === "int8-split" ? 4 * splits[name].length * outFeatures(name) : 0;
+    (4 * splits[name].length * info(name).weightCount) / info(name).inFeatures;
   const maxBytes = options.maxFp32Bytes ?? Number.POSITIVE_INFINITY;
-  // The base's split columns are fp32 bytes too: under a cap, drop the splits that gain least.
-  const gain = (name: string) =>
-    (base[name] === "int8-split" ? sensitivity[name].split! : 0) /
-    Math.min(sensitivity[name].int8, sensitivity[name].smoothed ?? Number.POSITIVE_INFINITY);
-  const splitNames = Object.keys(base)
-    .filter((n) => base[n] === "int8-split")
-    .sort((x, y) => gain(y) - gain(x));
-  let bytes = splitNames.reduce((sum, n) => sum + splitBytes(n), 0);
-  while (bytes > maxBytes && splitNames.length > 0) {
-    const name = splitNames.shift()!;
-    bytes -= splitBytes(name);
-    const smoothed = sensitivity[name].smoothed;
-    const smooth = smoothed !== undefined && smoothed < sensitivity[name].int8;
-    base[name] = smooth ? "int8-smooth" : "int8";
+  const sorted = Object.keys(base).sort((x, y) => errorOf(y) - errorOf(x));
+  // Upgrades, most sensitive Linear first, each to the cheapest lowering that helps and
+  // fits: a split (a few fp32 columns) where it is SPLIT_GAIN better, else a residual
+  // pass while the multiply-add share allows (no bytes), else fp32 while the byte cap
+  // allows (a big fc1 may be passed over for a smaller out_proj); else left as it is.
+  const maxShare = options.maxResidualShare ?? DEFAULT_MAX_RESIDUAL_SHARE;
+  const totalMacs = [...capture.linears.values()].reduce((n, c) => n + c.weightCount, 0);
+  const steps: { name: string; to: LinearPrecision }[] = [];
+  let bytes = 0;
+  let share = 0;
+  const used = [{ bytes, share }];
+  for (const name of sorted) {
+    const wc = info(name).weightCount;
+    const residual = sensitivity[name].residual;
+    if (splits[name] && bytes + splitBytes(name) <= maxBytes) {
+      bytes += splitBytes(name);
+      steps.push({ name, to: "int8-split" });
+    } else if (
+      residual !== undefined &&
+      residual < errorOf(name) &&
+      share + wc / totalMacs <= maxShare
+    ) {
+      share += wc / totalMacs;
+      steps.push({ name, to: "int8-residual" });
+    } else if (bytes + 3 * wc <= maxBytes) {
+      bytes += 3 * wc;
+      steps.push({ name, to: "fp32" });
+    } else continue;
+    used.push({ bytes, share });
   }
   // The factors a plan's graph uses: its "int8-smooth" Linears and its smoothed splits.
   const planFactors = (plan: Record<string, LinearPrecision>) =>
@@ -295,27 +303,6 @@ export async function planTextPrecision(
           (plan[name] === "int8-split" && est.smoothedSplit.includes(name)),
       ),
     );
-  const sorted = Object.keys(base).sort((x, y) => errorOf(y) - errorOf(x));
-  // Upgrades, most sensitive Linear first: a residual pass while the multiply-add share
-  // allows (no bytes), else fp32 while the byte cap allows (a big fc1 may be passed over
-  // for a smaller out_proj); a Linear neither fits is left as it is.
-  const maxShare = options.maxResidualShare ?? DEFAULT_MAX_RESIDUAL_SHARE;
-  const totalMacs = [...capture.linears.values()].reduce((n, c) => n + c.weightCount, 0);
-  const steps: { name: string; to: LinearPrecision }[] = [];
-  const used = [{ bytes, share: 0 }];
-  let share = 0;
-  for (const name of sorted) {
-    const wc = info(name).weightCount;
-    const residual = sensitivity[name].residual;
-    if (residual !== undefined && residual < errorOf(name) && share + wc / totalMacs <= maxShare) {
-      share += wc / totalMacs;
-      steps.push({ name, to: "int8-residual" });
-    } else if (bytes + 3 * wc - splitBytes(name) <= maxBytes) {
-      bytes += 3 * wc - splitBytes(name);
-      steps.push({ name, to: "fp32" });
-    } else continue;
-    used.push({ bytes, share });
-  }
   const kMax = steps.length;
   const planFor = (k: number) => {
     const plan = { ...base };
@@ -338,7 +325,7 @@ export async function planTextPrecision(
     );
     results.set(k, acc);
     log(
-      `guard: ${k} Linear(s) in fp32 -> worst token cosine ${acc.tokenCosineMin.toFixed(6)}, ${capture.reference.embedName} ${acc.embedsCosineMin.toFixed(6)}`,
+      `guard: ${k} most sensitive Linear(s) upgraded (residual or fp32) -> worst token cosine ${acc.tokenCosineMin.toFixed(6)}, ${capture.reference.embedName} ${acc.embedsCosineMin.toFixed(6)}`,
     );
     return meets(acc);
   };
