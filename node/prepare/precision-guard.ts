@@ -325,7 +325,7 @@ export async function planTextPrecision(
     );
     results.set(k, acc);
     log(
-      `guard: ${k} most sensitive Linear(s) upgraded (residual or fp32) -> worst token cosine ${acc.tokenCosineMin.toFixed(6)}, ${capture.reference.embedName} ${acc.embedsCosineMin.toFixed(6)}`,
+      `guard: ${k} most sensitive Linear(s) upgraded (split, residual or fp32) -> worst token cosine ${acc.tokenCosineMin.toFixed(6)}, ${capture.reference.embedName} ${acc.embedsCosineMin.toFixed(6)}`,
     );
     return meets(acc);
   };
