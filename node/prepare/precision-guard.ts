@@ -14,6 +14,7 @@ import { plannedLinear, plannedWeights } from "./planned-linear.ts";
 import { compareRows } from "./quant-report.ts";
 import { openMeasurementSession, type SessionOpener } from "./reference-session.ts";
 import { DEFAULT_SMOOTHING_ALPHA, isSmoothable, smoothingFactors } from "./smooth-quant.ts";
+import { largestChannels } from "./split-linear.ts";
 import { buildTextGraph } from "./text-graph.ts";
 import type { LinearParams, TextTowerWeights } from "./tower-weights.ts";
 
@@ -140,15 +141,6 @@ export async function evaluatePlan(
     tokenCosineMean: tokens.cosineMean,
     embedsCosineMin: embeds.cosineMin,
   };
-}
-
-/** The `k` largest channels of `actMax` (divided by `smooth` when given), ascending. */
-function largestChannels(actMax: Float32Array, k: number, smooth?: Float32Array): number[] {
-  const m = smooth ? actMax.map((v, j) => v / smooth[j]) : actMax;
-  return [...m.keys()]
-    .sort((a, b) => m[b] - m[a])
-    .slice(0, Math.min(k, m.length))
-    .sort((a, b) => a - b);
 }
 
 export interface SensitivityOptions {
