@@ -138,6 +138,9 @@ for (const row of rows) {
 const fp32 = Object.entries(guarded.report.plan)
   .filter(([, p]) => p === "fp32")
   .map(([name]) => name);
+const residual = Object.entries(guarded.report.plan)
+  .filter(([, p]) => p === "int8-residual")
+  .map(([name]) => name);
 const count = (kind: string) => Object.values(guarded.report.plan).filter((p) => p === kind).length;
 const smoothed = count("int8-smooth");
 const split = Object.entries(guarded.report.splitChannels ?? {})
@@ -146,7 +149,7 @@ const split = Object.entries(guarded.report.splitChannels ?? {})
 const notes = [
   "",
   `Checkpoint: ${values.from ? values.from : `outlier proxy at ${values.dims === "tiny" ? "tiny" : "CLIP ViT-L/14 text"} dims`} (width ${cfg.hiddenSize}, ${cfg.numLayers} layers); held-out: ${n} PartiPrompts at ${seq} positions (every position, padding included, counts for the worst token).`,
-  `Guard: ${calibration.ids.length} built-in calibration prompts, ${guarded.report.evaluations} end-to-end runs, ${guardSeconds.toFixed(0)} s on this machine; on calibration it reached worst token ${guarded.report.achieved.tokenCosineMin.toFixed(5)}, ${guarded.report.achieved.embeds} ${guarded.report.achieved.embedsCosineMin.toFixed(5)}; ${smoothed} Linears smoothed, split (outlier channels in fp32): ${split || "none"}; fp32: ${fp32.join(", ") || "none"}.`,
+  `Guard: ${calibration.ids.length} built-in calibration prompts, ${guarded.report.evaluations} end-to-end runs, ${guardSeconds.toFixed(0)} s on this machine; on calibration it reached worst token ${guarded.report.achieved.tokenCosineMin.toFixed(5)}, ${guarded.report.achieved.embeds} ${guarded.report.achieved.embedsCosineMin.toFixed(5)}; ${smoothed} Linears smoothed, split (outlier channels in fp32): ${split || "none"}; int8-residual: ${residual.join(", ") || "none"}; fp32: ${fp32.join(", ") || "none"}.`,
   `Total ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 ];
 const text = `${table.join("\n")}\n${notes.join("\n")}\n`;

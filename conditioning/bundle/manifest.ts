@@ -130,7 +130,7 @@ export interface QuantizationReport {
  * after SmoothQuant smoothing (folded into the preceding LayerNorm), per-token
  * int8 with a few outlier input channels split out to fp32, or fp32.
  */
-export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "fp32";
+export type LinearPrecision = "int8" | "int8-smooth" | "int8-split" | "int8-residual" | "fp32";
 
 /** What `prepare`'s accuracy guard chose and measured against the fp32 graph on its calibration set. */
 export interface PrecisionGuardReport {
@@ -152,10 +152,24 @@ export interface PrecisionGuardReport {
   smoothingAlpha: number;
   /** Linear name (`layer<i>.qkv|out_proj|fc1|fc2`) -> precision. */
   plan: Record<string, LinearPrecision>;
-  /** Estimated worst relative row error of each Linear in int8 (and smoothed), on captured inputs. */
-  sensitivity: Record<string, { int8: number; smoothed?: number; split?: number }>;
+  /**
+   * Estimated worst relative row error of each Linear on captured inputs: per-token int8,
+   * smoothed, split (outlier channels in fp32, smoothed too where `smoothedSplit` says so),
+   * residual (a second int8 pass over the rounding residual).
+   */
+  sensitivity: Record<
+    string,
+    { int8: number; smoothed?: number; split?: number; residual?: number }
+  >;
   /** "int8-split" Linears: the input channels computed in fp32. */
   splitChannels?: Record<string, number[]>;
+  /** "int8-split" Linears whose other channels are also smoothed (folded into their LayerNorm). */
+  smoothedSplit?: string[];
+  /**
+   * The cap on the share of the text tower's Linear multiply-adds that "int8-residual"
+   * Linears may run a second time (their latency cost), and the share the plan uses.
+   */
+  residualBudget?: { maxShare: number; usedShare: number };
   fp32Linears: number;
   /** End-to-end evaluations the search ran. */
   evaluations: number;

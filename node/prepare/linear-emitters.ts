@@ -13,7 +13,7 @@ function transpose(weight: Float32Array, out: number, inp: number): Float32Array
   return t;
 }
 
-function addBias(g: GraphBuilder, y: string, p: LinearParams, name: string): string {
+export function addBias(g: GraphBuilder, y: string, p: LinearParams, name: string): string {
   if (!p.bias) return y;
   const b = g.initializer(`${name}.bias`, DataType.FLOAT, [p.outFeatures], p.bias);
   return g.node("Add", [y, b], {}, { name: `${name}_out` });
@@ -49,7 +49,7 @@ export const int8PerTensorLinear: LinearEmitter = (g, x, p, name) => {
   return addBias(g, g.node("Mul", [f, scale], {}, { name: `${name}_mm` }), p, name);
 };
 
-function int8Weights(g: GraphBuilder, p: LinearParams, name: string) {
+export function int8Weights(g: GraphBuilder, p: LinearParams, name: string) {
   const q = quantizeInt8PerColumn(p.weight, p.outFeatures, p.inFeatures);
   const w = g.initializer(`${name}.weight_q`, DataType.INT8, [p.inFeatures, p.outFeatures], q.data);
   const ws = g.initializer(`${name}.weight_scale`, DataType.FLOAT, [p.outFeatures], q.scales);
@@ -57,7 +57,7 @@ function int8Weights(g: GraphBuilder, p: LinearParams, name: string) {
 }
 
 /** uint8 zero point of the per-token activations: symmetric int8 shifted by 128. */
-const ACT_ZERO_POINT = 128;
+export const ACT_ZERO_POINT = 128;
 /** Floor of an activation scale, so an all-zero row quantises to zeros instead of NaN. */
 const MIN_ACT_SCALE = 1e-30;
 
@@ -82,13 +82,24 @@ const MIN_ACT_SCALE = 1e-30;
  */
 export const int8Linear: LinearEmitter = (g, x, p, name) => {
   const { w, ws } = int8Weights(g, p, name);
+  const q = quantizeRows(g, x, p.inFeatures, name);
+  const xq = g.node("Reshape", [q.xq, g.node("Shape", [x])], {}, { name: `${name}_xq` });
+  return addBias(g, dequantizedProduct(g, xq, w, q.scale, ws, name), p, name);
+};
+
+/**
+ * Per-row symmetric quantisation of x (any rank, last axis `k`): the rows as
+ * [rows, k] uint8 (zero point 128), their scales as [rows] (`rows`) and shaped
+ * like x with a last axis of 1 (`scale`).
+ */
+export function quantizeRows(g: GraphBuilder, x: string, k: number, name: string) {
   const amax = g.node(
     "ReduceMax",
     [g.node("Abs", [x], {}, { name: `${name}_abs` })],
     { axes: attr.ints([-1]), keepdims: attr.int(1) },
     { name: `${name}_amax` },
   );
-  const scale3 = g.node(
+  const scale = g.node(
     "Max",
     [
       g.node("Mul", [amax, g.scalar(1 / 127)], {}, { name: `${name}_s127` }),
@@ -97,22 +108,28 @@ export const int8Linear: LinearEmitter = (g, x, p, name) => {
     {},
     { name: `${name}_xs` },
   );
-  const rows = g.node("Reshape", [scale3, g.constant("int64", [-1])], {}, { name: `${name}_xs1` });
+  const rows = g.node("Reshape", [scale, g.constant("int64", [-1])], {}, { name: `${name}_xs1` });
   const zp8 = g.initializer(`${name}.act_zp`, DataType.UINT8, [1], Uint8Array.of(ACT_ZERO_POINT));
   const zpRows = g.node("Expand", [zp8, g.node("Shape", [rows])], {}, { name: `${name}_zps` });
-  const x2 = g.node(
-    "Reshape",
-    [x, g.constant("int64", [-1, p.inFeatures])],
-    {},
-    { name: `${name}_x2` },
-  );
-  const q2 = g.node(
+  const x2 = g.node("Reshape", [x, g.constant("int64", [-1, k])], {}, { name: `${name}_x2` });
+  const xq = g.node(
     "QuantizeLinear",
     [x2, rows, zpRows],
     { axis: attr.int(0) },
     { name: `${name}_xq2` },
   );
-  const xq = g.node("Reshape", [q2, g.node("Shape", [x])], {}, { name: `${name}_xq` });
+  return { xq, rows, zpRows, scale, x2 };
+}
+
+/** MatMulInteger(xq, W, 128) * x_scale[row] * w_scale[n], in that order (exact per row). */
+export function dequantizedProduct(
+  g: GraphBuilder,
+  xq: string,
+  w: string,
+  xScale: string,
+  ws: string,
+  name: string,
+): string {
   const zpScalar = g.initializer(
     `${name}.act_zp0`,
     DataType.UINT8,
@@ -121,14 +138,13 @@ export const int8Linear: LinearEmitter = (g, x, p, name) => {
   );
   const acc = g.node("MatMulInteger", [xq, w, zpScalar], {}, { name: `${name}_mmi` });
   const f = g.node("Cast", [acc], { to: attr.int(DataType.FLOAT) }, { name: `${name}_f` });
-  const y = g.node(
+  return g.node(
     "Mul",
-    [g.node("Mul", [f, scale3], {}, { name: `${name}_xsc` }), ws],
+    [g.node("Mul", [f, xScale], {}, { name: `${name}_xsc` }), ws],
     {},
     { name: `${name}_mm` },
   );
-  return addBias(g, y, p, name);
-};
+}
 
 /** 4-bit blockwise: com.microsoft MatMulNBits (bits 4, block 32) (+ bias). */
 export function createQ4Linear(blockSize = 32, accuracyLevel = 0): LinearEmitter {

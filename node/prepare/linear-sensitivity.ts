@@ -8,7 +8,8 @@ import type { LinearParams } from "./tower-weights.ts";
  * max|x_row| / 127, weights per output column). `smooth` divides the rows by
  * s and multiplies the weight columns by s first (SmoothQuant), as the
  * smoothed graph would see them; `split` channels are taken out of the int8
- * part and computed exactly (splitInt8Linear). Pure JS over a row sample: it ranks Linears
+ * part and computed exactly (splitInt8Linear); `residual` quantises what the
+ * first rounding lost a second time (int8ResidualLinear). Pure JS over a row sample: it ranks Linears
  * for the guard, which then confirms the plan end to end.
  */
 export function int8RowError(
@@ -17,6 +18,7 @@ export function int8RowError(
   p: LinearParams,
   smooth?: Float32Array,
   split: readonly number[] = [],
+  residual = false,
 ): number {
   const k = p.inFeatures;
   const n = p.outFeatures;
@@ -47,6 +49,13 @@ export function int8RowError(
     }
     const s = Math.max(amax / 127, 1e-30);
     for (let j = 0; j < k; j++) xd[j] = exact[j] ? x[j] : Math.round(x[j] / s) * s;
+    if (residual) {
+      // int8ResidualLinear: what the first rounding lost, quantised again per row.
+      let rmax = 0;
+      for (let j = 0; j < k; j++) rmax = Math.max(rmax, Math.abs(x[j] - xd[j]));
+      const s2 = Math.max(rmax / 127, 1e-30);
+      for (let j = 0; j < k; j++) xd[j] += Math.round((x[j] - xd[j]) / s2) * s2;
+    }
     let err = 0;
     let ref = 0;
     for (let o = 0; o < n; o++) {

@@ -1,5 +1,6 @@
 import type { LinearPrecision } from "../../conditioning/bundle/manifest.ts";
 import { fp32Linear, int8Linear, type LinearEmitter } from "./linear-emitters.ts";
+import { int8ResidualLinear } from "./residual-linear.ts";
 import { applySmoothing } from "./smooth-quant.ts";
 import { splitInt8Linear } from "./split-linear.ts";
 import type { TextTowerWeights } from "./tower-weights.ts";
@@ -18,6 +19,7 @@ export function plannedLinear(
 ): LinearEmitter {
   return (g, x, p, name) => {
     if (plan[name] === "fp32") return fp32Linear(g, x, p, name);
+    if (plan[name] === "int8-residual") return int8ResidualLinear(g, x, p, name);
     if (plan[name] === "int8-split" && splitChannels[name]?.length) {
       return splitInt8Linear(splitChannels[name], quantized)(g, x, p, name);
     }
@@ -25,12 +27,17 @@ export function plannedLinear(
   };
 }
 
-/** The weights a plan's graph is built from: its "int8-smooth" Linears smoothed by `factors`. */
+/**
+ * The weights a plan's graph is built from: its "int8-smooth" Linears, and the
+ * "int8-split" ones `factors` lists (smoothed splits), smoothed by `factors`.
+ */
 export function plannedWeights(
   weights: TextTowerWeights,
   plan: Readonly<Record<string, LinearPrecision>>,
   factors: ReadonlyMap<string, Float32Array>,
 ): TextTowerWeights {
-  const used = new Map([...factors].filter(([name]) => plan[name] === "int8-smooth"));
+  const used = new Map(
+    [...factors].filter(([name]) => plan[name] === "int8-smooth" || plan[name] === "int8-split"),
+  );
   return applySmoothing(weights, used);
 }

@@ -56,14 +56,11 @@ export function splitInt8Linear(
   };
 }
 
-/** Outlier channels of a Linear's input: actMax > `ratio` x the median, at most `maxShare` of them. */
-export function outlierChannels(actMax: Float32Array, ratio = 6, maxShare = 0.02): number[] {
-  const sorted = [...actMax].sort((a, b) => a - b);
-  const median = sorted[sorted.length >> 1];
-  const cap = Math.max(1, Math.floor(actMax.length * maxShare));
-  return [...actMax.keys()]
-    .filter((j) => actMax[j] > ratio * median)
-    .sort((a, b) => actMax[b] - actMax[a])
-    .slice(0, cap)
+/** The `k` largest input channels by calibration max (divided by `smooth` when given), ascending. */
+export function largestChannels(actMax: Float32Array, k: number, smooth?: Float32Array): number[] {
+  const m = smooth ? actMax.map((v, j) => v / smooth[j]) : actMax;
+  return [...m.keys()]
+    .sort((a, b) => m[b] - m[a])
+    .slice(0, Math.min(k, m.length))
     .sort((a, b) => a - b);
 }

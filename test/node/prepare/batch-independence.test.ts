@@ -6,6 +6,7 @@ import { mixedLinear } from "../../../bench/experiments/linear-variants.ts";
 import { encodeModel } from "../../../node/onnx/onnx-proto.ts";
 import { concatEncoded } from "../../../node/onnx/protobuf.ts";
 import { int8PerTensorLinear } from "../../../node/prepare/linear-emitters.ts";
+import { plannedLinear } from "../../../node/prepare/planned-linear.ts";
 import { prepareBundle } from "../../../node/prepare/prepare-bundle.ts";
 import { readCheckpoint } from "../../../node/prepare/read-checkpoint.ts";
 import { buildTextGraph } from "../../../node/prepare/text-graph.ts";
@@ -22,7 +23,9 @@ import { goldenIds, goldens, ids64, maxAbsDiff } from "./golden-helpers.ts";
  * int8 quantises activations per row (per token), q4 (MatMulNBits) and the mixed
  * variant (int8 attention, q4 MLP) only ever reduce within a row, so a prompt
  * gives the same floats alone, inside a batch of 32 unrelated prompts, and (for
- * pooled / text_embeds) when the sequence is cut right after its EOT.
+ * pooled / text_embeds) when the sequence is cut right after its EOT. The same holds
+ * for a guarded plan mixing every precision the guard chooses (int8, int8-split,
+ * int8-residual, fp32).
  */
 const MODEL = "tiny-openai";
 const from = fixturePath("models", MODEL);
@@ -76,6 +79,21 @@ beforeAll(async () => {
   // The mixed variant is a bench lowering (int8 attention + q4 MLP), not a prepare option.
   sessions.set("mixed", await graphSession("mixed", mixedLinear("int8", "q4")));
   sessions.set("int8-per-tensor", await graphSession("int8 per-tensor", int8PerTensorLinear));
+  // Every precision the accuracy guard can choose, mixed in one graph (a guarded plan).
+  const plan = {
+    "layer0.qkv": "int8-residual",
+    "layer0.fc2": "int8-split",
+    "layer1.out_proj": "fp32",
+    "layer1.fc1": "int8-residual",
+    "layer2.fc2": "int8-residual",
+  } as const;
+  sessions.set(
+    "int8-guarded",
+    await graphSession(
+      "int8 guarded plan",
+      plannedLinear(plan, undefined, { "layer0.fc2": [1, 7, 30] }),
+    ),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -139,7 +157,7 @@ function worst(a: Outputs, b: Outputs, names: readonly string[] = FETCHES): [str
   return w;
 }
 
-describe.each(["fp32", "int8", "int8-edge", "q4", "mixed"])(
+describe.each(["fp32", "int8", "int8-edge", "int8-guarded", "q4", "mixed"])(
   "%s: a prompt's outputs do not depend on the batch",
   (variant) => {
     it("alone == inside a batch of 32 unrelated prompts (each of 3 prompts, at the start, middle and end)", async () => {

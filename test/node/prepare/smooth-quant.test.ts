@@ -27,7 +27,11 @@ describe("SmoothQuant smoothing", () => {
 
   it("is an exact rewrite in fp32 and lowers the int8 error of the outlier Linears", async () => {
     const cap = await captureCalibration(cfg, weights, input, openMeasurementSession);
-    const { sensitivity, factors } = estimateSensitivity(cfg, weights, cap, "all", 0.5);
+    const { sensitivity, factors } = estimateSensitivity(cfg, weights, cap, {
+      smoothing: "all",
+      alpha: 0.5,
+      split: false,
+    });
     expect([...factors.keys()].sort()).toEqual([
       "layer0.fc1",
       "layer0.qkv",
