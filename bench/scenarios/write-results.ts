@@ -58,5 +58,21 @@ const md = resultsMarkdown(records, {
       ? `npm run bench:results -- ${from.map((f) => `--from ${f}`).join(" ")} (the JSON lines of separate bench runs)`
       : "npm run bench:results",
 });
-writeFileSync(`${root}/bench/RESULTS.md`, md);
+writeFileSync(`${root}/bench/RESULTS.md`, md + keptSections(`${root}/bench/RESULTS.md`));
 process.stdout.write(`bench/RESULTS.md: ${records.length} records\n`);
+
+/**
+ * Sections of the current RESULTS.md that other scripts write and this one does not
+ * regenerate (the int8 accuracy table of bench/quant/write-quant-table.ts): from their
+ * heading to the end of the file, kept as they are.
+ */
+function keptSections(path: string): string {
+  let current: string;
+  try {
+    current = readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+  const at = current.indexOf("\n## int8 accuracy on the outlier proxy");
+  return at < 0 ? "" : current.slice(at);
+}

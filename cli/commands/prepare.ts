@@ -7,6 +7,7 @@ import {
   DEFAULT_GUARD_MARGIN,
   DEFAULT_MIN_EMBED_COSINE,
   DEFAULT_MIN_TOKEN_COSINE,
+  EDGE_MAX_FP32_BYTES,
   type SmoothingMode,
 } from "../../node/prepare/precision-guard.ts";
 import { prepareBundle, type Tower } from "../../node/prepare/prepare-bundle.ts";
@@ -23,11 +24,8 @@ function graphSummary(g: GraphEntry): string {
     : `${g.kind}: ${files.length} files, ${bytes} bytes`;
 }
 
-/**
- * fp32 weight bytes a guarded `--edge` plan may add: CLIP-L per-token int8 `--edge` peaks at
- * 106 MB of WASM heap in workerd (docs/performance.md), and the edge target is 110 MB.
- */
-const EDGE_FP32_BUDGET_MB = 4;
+/** fp32 weight MB a guarded `--edge` plan may add (node/prepare/precision-guard.ts). */
+const EDGE_FP32_BUDGET_MB = EDGE_MAX_FP32_BYTES / 1e6;
 
 const USAGE = `Usage: clip-edge prepare --from HF_DIR --out BUNDLE_DIR [options]
 
