@@ -57,7 +57,8 @@ function sourceStamp(dir: string, quant: Quantization): string {
     .map((f) => join(dir, f))
     .find(existsSync);
   const stat = (p?: string) => (p ? `${statSync(p).size}:${statSync(p).mtimeMs}` : "-");
-  return JSON.stringify({ dir, quant, config: stat(config), weights: stat(weights) });
+  // "guard": int8 bundles prepared before npm start ran the accuracy guard are prepared again.
+  return JSON.stringify({ dir, quant, config: stat(config), weights: stat(weights), guard: 1 });
 }
 
 export async function ensureBundle(options: EnsureBundleOptions): Promise<EnsuredBundle> {
@@ -98,6 +99,8 @@ export async function ensureBundle(options: EnsureBundleOptions): Promise<Ensure
     quantization: options.quant,
     towers: ["text"],
     skipReport: options.quant === "fp32",
+    // As `clip-edge prepare --quant int8`: the accuracy guard with its defaults (docs/prepare.md).
+    guard: options.quant === "int8" ? {} : false,
     name,
     repo: source.kind === "hub" ? source.repo : undefined,
     revision: source.kind === "hub" ? source.revision : undefined,

@@ -13,8 +13,6 @@
  */
 import { graphLoadBytes } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
-import type { InferenceSessionLike } from "../../conditioning/encoder/session.ts";
-import type { TokenEmbeddingRows } from "../../conditioning/encoder/token-embedding-rows.ts";
 import {
   withTokenEmbeds,
   withTokenPrefetch,
