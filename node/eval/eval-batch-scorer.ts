@@ -132,10 +132,22 @@ export function createBatchScorer(options: BatchScorerOptions): EvalScorer {
 
   const submit = async (items: EvalItem[], lines: string[]): Promise<EvalOutcome[]> => {
     const bytes = new TextEncoder().encode(lines.join(""));
-    const file = await client.files.create({
-      file: await options.toFile(bytes, "clip-edge-eval.jsonl"),
-      purpose: "batch",
-    });
+    let file: { id: string };
+    try {
+      file = await client.files.create({
+        file: await options.toFile(bytes, "clip-edge-eval.jsonl"),
+        purpose: "batch",
+      });
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) {
+        throw new ClipEdgeError(
+          "not_found",
+          "POST /v1/files answered 404: this worker has no batch API (use --via online)",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
     const batch = await client.batches.create({
       input_file_id: file.id,
       endpoint: "/v1/score",

@@ -179,6 +179,23 @@ describe("clip-edge eval (local)", () => {
       "--via needs --url",
     );
     expect((await runCli(["eval", dir, "--url", "http://x", "--via", "ftp"])).code).toBe(2);
+    // A worker without the batch API (the fake's routes under another prefix answer 404).
+    const noBatchApi = await startFakeBatchServer(() => 0);
+    try {
+      const refused = await runCli([
+        "eval",
+        "--manifest",
+        manifest,
+        "--url",
+        `${noBatchApi.url}/elsewhere`,
+        "--out",
+        join(dir, "nobatch"),
+      ]);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain("no batch API (use --via online)");
+    } finally {
+      await noBatchApi.close();
+    }
     const other = await runCli([
       "eval",
       "--manifest",
