@@ -116,7 +116,17 @@ async function openUrlScorer(
     return createOnlineScorer({ url, model, apiKey, chunkSize: chunk });
   }
   // The openai SDK is loaded only here: the other modes do not need it installed.
-  const { default: OpenAI, toFile } = await import("openai");
+  let sdk: typeof import("openai");
+  try {
+    sdk = await import("openai");
+  } catch (error) {
+    throw new ClipEdgeError(
+      "unavailable",
+      "eval: --via batch needs the openai package (npm install openai), or use --via online",
+      { cause: error },
+    );
+  }
+  const { default: OpenAI, toFile } = sdk;
   const client = new OpenAI({ baseURL: `${url.replace(/\/+$/, "")}/v1`, apiKey: apiKey ?? "none" });
   let last = "";
   return createBatchScorer({

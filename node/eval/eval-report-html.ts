@@ -63,7 +63,7 @@ function cards(rows: readonly ReportRow[], thumbnails: ReadonlyMap<string, strin
       const img = src
         ? `<img src="${src}" alt="${escapeHtml(r.id)}">`
         : `<div class="noimg">no preview</div>`;
-      return `<figure data-id="${escapeHtml(r.id)}">${img}<figcaption><b>${fmt(r.clip_score)}</b> ${escapeHtml(r.id)}<br>${escapeHtml(r.prompt)}</figcaption></figure>`;
+      return `<figure data-id="${escapeHtml(r.id)}">${img}<figcaption><b>${fmt(r.clip_score)}</b> (cos ${fmt(r.cosine, 3)}) ${escapeHtml(r.id)}<br>${escapeHtml(r.prompt)}</figcaption></figure>`;
     })
     .join("");
 }
