@@ -2,8 +2,9 @@
  * `clip-edge eval` against the real thing: `npm start -- --model tiny-openai --origin` (the
  * worker in wrangler dev, images encoded by the origin on onnxruntime-node). The reference
  * is the worker's own answer: each image POSTed alone to /v1/score with its prompt. The
- * fixture photos x the goldens' prompts and 100 generated variants give the same per-image
- * cosines through `eval --url --via online` and through `eval --model` (locally, no server),
+ * fixture photos x the goldens' prompts and 500 generated variants (resized, cropped) give
+ * the same per-image cosines through `eval --url --via online` and through `eval --model`
+ * (locally, no server),
  * and the aggregate equals the worker's `aggregate.clip_score` of a diagonal request.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ interface Item {
   prompt: string;
 }
 
+const GENERATED = 500;
 let worker: RunningWorker | undefined;
 let bundle: string;
 let cleanup: () => void;
@@ -50,7 +52,7 @@ beforeAll(async () => {
   );
   const generated = join(dir, "generated");
   mkdirSync(generated);
-  const set = await writeGeneratedSet(generated, 100, 7);
+  const set = await writeGeneratedSet(generated, GENERATED, 7);
   items = [
     ...photos,
     ...set.rows.map((r) => ({ id: r.file, file: join(generated, r.file), prompt: r.prompt })),
@@ -94,12 +96,18 @@ const cosines = (out: string) =>
   );
 
 describe("clip-edge eval equals /v1/score per image", () => {
-  it("fixture photos x prompts and 100 generated variants: --url --via online and --model (local)", async () => {
+  it("fixture photos x prompts and 500 generated variants: --url --via online and --model (local)", async () => {
+    // The reference: one request per image, four at a time.
     const reference = new Map<string, number>();
-    for (const item of items) {
-      const answer = await score([item.file], [item.prompt]);
-      reference.set(item.id, answer.images[0].cosines[0]);
-    }
+    const queue = [...items];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          const answer = await score([item.file], [item.prompt]);
+          reference.set(item.id, answer.images[0].cosines[0]);
+        }
+      }),
+    );
 
     const online = join(dir, "online");
     const viaUrl = await runCli([
