@@ -4,8 +4,8 @@
  * is the worker's own answer: each image POSTed alone to /v1/score with its prompt. The
  * fixture photos x the goldens' prompts and 500 generated variants (resized, cropped) give
  * the same per-image cosines through `eval --url --via online` and through `eval --model`
- * (locally, no server),
- * and the aggregate equals the worker's `aggregate.clip_score` of a diagonal request.
+ * (locally, no server), and the aggregate equals the worker's `aggregate.clip_score` of a
+ * diagonal request.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
