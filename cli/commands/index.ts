@@ -43,4 +43,8 @@ export const commands: Record<string, Entry> = {
     summary: "CLIP score / ranking / zero-shot of images against prompts",
     load: () => import("./score.ts"),
   },
+  eval: {
+    summary: "CLIP score of a folder of generated images against their prompts, with a report",
+    load: () => import("./eval.ts"),
+  },
 };

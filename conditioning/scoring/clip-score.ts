@@ -13,9 +13,16 @@ export function clipScore(imageEmbeds: ArrayLike<number>, textEmbeds: ArrayLike<
 export function clipScoreAggregate(
   pairs: readonly { imageEmbeds: ArrayLike<number>; textEmbeds: ArrayLike<number> }[],
 ): number {
-  if (pairs.length === 0)
+  return clipScoreAggregateOfCosines(
+    pairs.map((p) => cosineSimilarity(p.imageEmbeds, p.textEmbeds)),
+  );
+}
+
+/** torchmetrics `CLIPScore` from the pairs' cosines: `max(mean(100 * cos), 0)`. */
+export function clipScoreAggregateOfCosines(cosines: readonly number[]): number {
+  if (cosines.length === 0)
     throw new ClipEdgeError("invalid_input", "CLIP score needs at least one image/text pair");
   let sum = 0;
-  for (const p of pairs) sum += 100 * cosineSimilarity(p.imageEmbeds, p.textEmbeds);
-  return Math.max(sum / pairs.length, 0);
+  for (const c of cosines) sum += 100 * c;
+  return Math.max(sum / cosines.length, 0);
 }
