@@ -89,7 +89,15 @@ async function batch(fetch: Fetch, texts: string[]) {
   const form = new FormData();
   form.set("purpose", "batch");
   form.set("file", new Blob([jsonl]), "bench.jsonl");
-  const file = await json(await fetch("http://bench/v1/files", { method: "POST", body: form }));
+  // Serialised here: the worker's fetch (miniflare's undici) does not know Node's FormData.
+  const multipart = new Request("http://bench/v1/files", { method: "POST", body: form });
+  const file = await json(
+    await fetch("http://bench/v1/files", {
+      method: "POST",
+      headers: { "content-type": multipart.headers.get("content-type")! },
+      body: await multipart.arrayBuffer(),
+    }),
+  );
   let state = await json(
     await fetch("http://bench/v1/batches", {
       method: "POST",
