@@ -83,7 +83,9 @@ export const BatchSchema = z
   .openapi("Batch");
 export type Batch = z.infer<typeof BatchSchema>;
 
-export const FILE_PURPOSES = ["batch", "batch_output"] as const;
+/** `batch`: a JSONL input; `vision`: an image that score / embeddings lines name by `file_id`. */
+export const FILE_PURPOSES = ["batch", "batch_output", "vision"] as const;
+export const UPLOAD_PURPOSES = ["batch", "vision"] as const;
 
 export const FileObjectSchema = z
   .object({

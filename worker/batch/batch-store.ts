@@ -8,7 +8,7 @@
  * - `active/<batch id>`: a batch not finished yet (counted against MAX_CONCURRENT_BATCHES).
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
-import type { Batch, FileObject } from "./batch-schema.ts";
+import { type Batch, FILE_PURPOSES, type FileObject } from "./batch-schema.ts";
 
 export interface StoredObject {
   size: number;
@@ -92,7 +92,9 @@ export function fileObjectOf(fileId: string, object: StoredObject): FileObject {
     bytes: object.size,
     created_at: Number(meta.created_at ?? 0),
     filename: meta.filename ?? fileId,
-    purpose: meta.purpose === "batch_output" ? "batch_output" : "batch",
+    purpose: (FILE_PURPOSES as readonly string[]).includes(meta.purpose ?? "")
+      ? (meta.purpose as FileObject["purpose"])
+      : "batch",
     status: "processed",
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The files of the batch API, as OpenAI's: POST /v1/files (multipart `file` + `purpose`
- * "batch": a JSONL input file, up to MAX_BATCH_FILE_BYTES, stored in R2), GET
+ * "batch": a JSONL input file, or "vision": an image that `{ file_id }` image inputs name; up
+ * to MAX_BATCH_FILE_BYTES, stored in R2), GET
  * /v1/files/{id} (the file object) and GET /v1/files/{id}/content (its bytes: inputs, and the
  * output and error files of batches).
  */
@@ -11,7 +12,7 @@ import { ClipEdgeError } from "../../conditioning/errors.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { LIMIT_VARS } from "../config/limits.ts";
 import { ErrorSchema, errorResponses } from "../http/schemas.ts";
-import { FileObjectSchema, newId } from "./batch-schema.ts";
+import { FileObjectSchema, newId, UPLOAD_PURPOSES } from "./batch-schema.ts";
 import { checkFileId, fileKey, fileMetadata, fileObjectOf, requireBatch } from "./batch-store.ts";
 
 const error = (description: string) => ({
@@ -31,7 +32,9 @@ const fileParam = z.object({
 
 const UploadSchema = z
   .object({
-    purpose: z.literal("batch").openapi({ description: "Only batch (a JSONL input file)" }),
+    purpose: z.enum(UPLOAD_PURPOSES).openapi({
+      description: "batch: a JSONL input file; vision: an image for `{ file_id }` image inputs",
+    }),
     file: z
       .custom<File>(
         (value) => typeof value === "object" && value !== null && "arrayBuffer" in value,
@@ -81,12 +84,12 @@ export function registerFiles(app: OpenAPIHono, deps: AppDeps): void {
   });
   app.openapi(upload, async (c) => {
     const batch = requireBatch(deps.batch?.());
-    const { file } = c.req.valid("form");
+    const { file, purpose } = c.req.valid("form");
     const id = newId("file-");
     const bytes = new Uint8Array(await file.arrayBuffer());
     const filename = (file as { name?: string }).name || `${id}.jsonl`;
     await batch.bucket.put(fileKey(id), bytes, {
-      customMetadata: fileMetadata(filename, "batch"),
+      customMetadata: fileMetadata(filename, purpose),
     });
     const stored = await batch.bucket.head(fileKey(id));
     if (!stored) throw new ClipEdgeError("unavailable", `R2 bucket BATCHES lost ${id}`);
