@@ -6,6 +6,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { ClipEdgeError } from "../conditioning/errors.ts";
 import { createApp } from "./app.ts";
+import type { BatchBucket, BatchDeps, BatchState } from "./batch/batch-store.ts";
 import { type LimitVars, readLimits } from "./config/limits.ts";
 import { parseApiKeys } from "./http/auth.ts";
 import { createResponseCache } from "./http/response-cache.ts";
@@ -20,9 +21,11 @@ import type { OrtRuntime } from "./runtime/ort-runtime.ts";
  * The generated `Env` (worker-configuration.d.ts from wrangler.toml, `npm run types`) plus
  * what a deployment may add without wrangler.toml naming it: limit overrides (LimitVars),
  * the secrets API_KEYS, ORIGIN_URL, ORIGIN_SECRET and the var PRESET_MODELS. MODELS is
- * widened to the part of R2Bucket the app reads (tests pass a counting wrapper).
+ * widened to the part of R2Bucket the app reads (tests pass a counting wrapper). The batch
+ * API's bindings (BATCHES, BATCH_QUEUE, BATCH) are optional: without them its routes answer 503.
  */
-export type WorkerEnv = Omit<Env, "MODELS"> &
+export type WorkerEnv = Omit<Env, "MODELS" | "BATCHES" | "BATCH_QUEUE" | "BATCH"> &
+  Partial<Pick<Env, "BATCHES" | "BATCH_QUEUE" | "BATCH">> &
   LimitVars & {
     MODELS: BucketLike;
     API_KEYS?: string;
@@ -69,6 +72,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
     }),
   });
   const registry = withDefaultModelUnavailable(models, defaultModel);
+  const batch = batchDepsOf(env);
   const defaultCache = () =>
     (globalThis as unknown as { caches?: { default?: Cache } }).caches?.default;
   return createApp({
@@ -83,7 +87,19 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
     authEnabled: () => keys.length > 0,
     apiKeys: () => keys,
     origin: () => origin,
+    batch: () => batch,
   });
+}
+
+/** The batch API's deps from the BATCHES bucket, BATCH_QUEUE queue and BATCH Durable Objects. */
+export function batchDepsOf(env: WorkerEnv): BatchDeps | undefined {
+  const { BATCHES, BATCH_QUEUE, BATCH } = env;
+  if (!BATCHES || !BATCH_QUEUE || !BATCH) return undefined;
+  return {
+    bucket: BATCHES as unknown as BatchBucket,
+    queue: BATCH_QUEUE as unknown as BatchDeps["queue"],
+    state: (batchId) => BATCH.get(BATCH.idFromName(batchId)) as unknown as BatchState,
+  };
 }
 
 function parsePresetModels(raw: string | undefined): Record<string, string[]> {

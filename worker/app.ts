@@ -5,6 +5,8 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppDeps } from "./app-deps.ts";
+import { registerBatches } from "./batch/batches-routes.ts";
+import { registerFiles } from "./batch/files-routes.ts";
 import { apiKeyAuth } from "./http/auth.ts";
 import { routeBodyLimits } from "./http/body-limits.ts";
 import { errorBody, handleError, handleNotFound } from "./http/error-response.ts";
@@ -48,6 +50,8 @@ export function createApp(options: CreateAppOptions): OpenAPIHono {
   registerConditioning(app, options);
   registerTokenize(app, options);
   registerScore(app, options);
+  registerFiles(app, options);
+  registerBatches(app, options);
 
   registerOpenApiDocument(app, { openPaths: OPEN_PATHS });
   return app;

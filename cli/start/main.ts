@@ -73,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
     "--var",
     "MEMORY_BUDGET_MB:4000",
     ...origin.vars,
+    ...options.vars.flatMap((pair) => ["--var", pair]),
   ];
   log(`serving on http://${options.ip}:${options.port} (model ${bundle.name}); try:`);
   log(

@@ -23,6 +23,8 @@ with wrangler dev on http://127.0.0.1:8787.
   --origin-port N     port of the origin started by --origin (default: --port + 1)
   --origin-url URL    use an origin that is already running; its secret comes from the
                       ORIGIN_SECRET environment variable (>= 16 characters)
+  --var NAME:VALUE    a worker var, e.g. --var BATCH_CHUNK_LINES:50 (repeatable; passed to
+                      wrangler dev --var; the limits are in docs/worker.md)
 `;
 
 export interface StartOptions {
@@ -39,10 +41,12 @@ export interface StartOptions {
   originPort: number;
   /** A running origin to wire in instead (secret from ORIGIN_SECRET). */
   originUrl?: string;
+  /** Extra `wrangler dev --var NAME:VALUE` pairs. */
+  vars: string[];
 }
 
 export function parseStartArgs(argv: readonly string[]): StartOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -57,6 +61,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
         origin: { type: "boolean", default: false },
         "origin-port": { type: "string" },
         "origin-url": { type: "string" },
+        var: { type: "string", multiple: true, default: [] },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -93,7 +98,14 @@ export function parseStartArgs(argv: readonly string[]): StartOptions {
       );
     }
   }
+  const vars = values.var as string[];
+  for (const pair of vars) {
+    if (!/^[A-Z_][A-Z0-9_]*:/.test(pair)) {
+      throw new ClipEdgeError("usage", `start: --var must be NAME:VALUE, got ${pair}`);
+    }
+  }
   return {
+    vars,
     model: values.model as string,
     quant,
     name: values.name as string | undefined,

@@ -6,7 +6,8 @@
  * re-uploaded, so re-seeding repairs it).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleFileNames } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest } from "../../conditioning/bundle/manifest.ts";
@@ -32,12 +33,25 @@ export interface SeedOptions {
 export async function seedLocalR2(
   options: SeedOptions,
 ): Promise<{ uploaded: number; skipped: number }> {
-  const { getPlatformProxy } = await import("wrangler");
+  const { getPlatformProxy, unstable_readConfig } = await import("wrangler");
+  // Only the MODELS bucket of the config: its Durable Objects and queues belong to the
+  // worker's own script, which this proxy does not run (wrangler would warn about them).
+  const config = unstable_readConfig({ config: options.configPath });
+  const dir = mkdtempSync(join(tmpdir(), "clip-edge-seed-"));
+  const configPath = join(dir, "wrangler.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      name: config.name,
+      compatibility_date: config.compatibility_date,
+      r2_buckets: config.r2_buckets.filter((b: { binding: string }) => b.binding === "MODELS"),
+    }),
+  );
   const proxy = await getPlatformProxy<{ MODELS: R2Like }>({
-    configPath: options.configPath,
+    configPath,
     persist: { path: join(options.persistTo, "v3") },
     remoteBindings: false,
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const manifestBytes = readFileSync(join(options.bundleDir, "manifest.json"));
     const manifest = JSON.parse(manifestBytes.toString("utf8")) as BundleManifest;

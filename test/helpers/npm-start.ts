@@ -22,6 +22,8 @@ export interface RunningWorker {
   url: string;
   /** SIGINT to the group (npm, wrangler, workerd, origin), then SIGKILL; removes the state. */
   stop(): Promise<void>;
+  /** What npm start, wrangler and workerd printed so far. */
+  output(): string;
 }
 
 export async function startWorker(options: {
@@ -30,6 +32,8 @@ export async function startWorker(options: {
   origin: boolean;
   /** Prepared with this quantisation (default fp32). */
   quant?: "fp32" | "int8" | "q4";
+  /** Worker vars (`npm start -- --var NAME:VALUE`). */
+  vars?: Record<string, string>;
 }): Promise<RunningWorker> {
   const state = mkdtempSync(join(tmpdir(), "clip-edge-worker-"));
   const port = await freePort();
@@ -42,6 +46,9 @@ export async function startWorker(options: {
     String(port),
   ];
   if (options.quant) args.push("--quant", options.quant);
+  for (const [name, value] of Object.entries(options.vars ?? {})) {
+    args.push("--var", `${name}:${value}`);
+  }
   if (options.origin) args.push("--origin", "--origin-port", String(await freePort()));
   args.push("--persist-to", join(state, "wrangler"));
   const child = spawn("npm", args, {
@@ -82,7 +89,7 @@ export async function startWorker(options: {
       (r) => r.ok,
       () => false,
     );
-    if (ready) return { url, stop };
+    if (ready) return { url, stop, output: () => output };
     await new Promise((r) => setTimeout(r, 500));
   }
   await stop();

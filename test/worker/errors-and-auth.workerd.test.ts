@@ -151,8 +151,16 @@ describe("GET /openapi.json", () => {
         "/v1/models/{id}",
         "/v1/score",
         "/v1/tokenize",
+        "/v1/files",
+        "/v1/files/{id}",
+        "/v1/files/{id}/content",
+        "/v1/batches",
+        "/v1/batches/{id}",
+        "/v1/batches/{id}/cancel",
       ].sort(),
     );
-    expect(Object.keys(doc.components.schemas)).toContain("EmbeddingsRequest");
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["EmbeddingsRequest", "Batch", "BatchCreateRequest", "FileObject"]),
+    );
   });
 });

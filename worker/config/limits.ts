@@ -77,6 +77,23 @@ export interface WorkerLimits {
    * stay under `maxBodyBytes`.
    */
   maxImageBodyBytes: number;
+
+  // The batch API (docs/batch.md).
+  /** Largest upload to POST /v1/files (purpose batch), in bytes (413 above). */
+  maxBatchFileBytes: number;
+  /** Most request lines in one batch's input file (413 at POST /v1/batches above). */
+  maxBatchLines: number;
+  /** Most batches not yet finished at once (503 overloaded at POST /v1/batches above). */
+  maxConcurrentBatches: number;
+  /** Request lines per queue message (chunk): the unit of retries and of parallel consumers. */
+  batchChunkLines: number;
+  /** Lines of one chunk in flight at once through the routes (feeds the micro-batcher). */
+  batchLineConcurrency: number;
+  /**
+   * TEST ONLY: the queue consumer throws on every chunk's first delivery (after writing its
+   * results), so Queues retries it. Off by default; never set it in a deployment.
+   */
+  batchFaultFirstDelivery: boolean;
 }
 
 export const DEFAULT_LIMITS: WorkerLimits = {
@@ -103,9 +120,18 @@ export const DEFAULT_LIMITS: WorkerLimits = {
 
   // Body limits of the image-carrying routes.
   maxImageBodyBytes: 8 * 1024 * 1024,
+
+  // The batch API.
+  maxBatchFileBytes: 32 * 1024 * 1024,
+  maxBatchLines: 50_000,
+  maxConcurrentBatches: 16,
+  batchChunkLines: 100,
+  batchLineConcurrency: 16,
+  batchFaultFirstDelivery: false,
 };
 
-type NumericLimit = Exclude<keyof WorkerLimits, "allowPrivateImageHosts">;
+type FlagLimit = "allowPrivateImageHosts" | "batchFaultFirstDelivery";
+type NumericLimit = Exclude<keyof WorkerLimits, FlagLimit>;
 
 /** The var that overrides each numeric limit. */
 export const LIMIT_VARS = {
@@ -131,13 +157,27 @@ export const LIMIT_VARS = {
 
   // Body limits of the image-carrying routes.
   maxImageBodyBytes: "MAX_IMAGE_BODY_BYTES",
+
+  // The batch API.
+  maxBatchFileBytes: "MAX_BATCH_FILE_BYTES",
+  maxBatchLines: "MAX_BATCH_LINES",
+  maxConcurrentBatches: "MAX_CONCURRENT_BATCHES",
+  batchChunkLines: "BATCH_CHUNK_LINES",
+  batchLineConcurrency: "BATCH_LINE_CONCURRENCY",
 } as const satisfies Record<NumericLimit, string>;
 
-const FLAG_VAR = "ALLOW_PRIVATE_IMAGE_HOSTS";
+/** The var that turns on each flag. */
+export const FLAG_VARS = {
+  allowPrivateImageHosts: "ALLOW_PRIVATE_IMAGE_HOSTS",
+  batchFaultFirstDelivery: "BATCH_FAULT_FIRST_DELIVERY",
+} as const satisfies Record<FlagLimit, string>;
 
 /** Every var name read here. */
-export type LimitVar = (typeof LIMIT_VARS)[NumericLimit] | typeof FLAG_VAR;
-export const LIMIT_VAR_NAMES: readonly LimitVar[] = [...Object.values(LIMIT_VARS), FLAG_VAR];
+export type LimitVar = (typeof LIMIT_VARS)[NumericLimit] | (typeof FLAG_VARS)[FlagLimit];
+export const LIMIT_VAR_NAMES: readonly LimitVar[] = [
+  ...Object.values(LIMIT_VARS),
+  ...Object.values(FLAG_VARS),
+];
 
 /** The vars of a deployment that override limits (strings, as wrangler passes them). */
 export type LimitVars = Partial<Record<LimitVar, string | boolean>>;
@@ -158,7 +198,9 @@ export function readLimits(vars: LimitVars): WorkerLimits {
     }
     limits[key] = value;
   }
-  limits.allowPrivateImageHosts = readFlag(vars, FLAG_VAR);
+  for (const key of Object.keys(FLAG_VARS) as FlagLimit[]) {
+    limits[key] = readFlag(vars, FLAG_VARS[key]);
+  }
   return limits;
 }
 

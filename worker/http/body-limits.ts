@@ -10,6 +10,12 @@ import type { BodyLimit, JsonBodyOptions } from "./json-body.ts";
 /** Routes whose body may carry base64 images. */
 export const IMAGE_ROUTES: readonly string[] = ["/v1/score", "/v1/embeddings"];
 
+/**
+ * POST routes without a JSON body: the batch file upload (multipart, up to
+ * MAX_BATCH_FILE_BYTES, checked by its route) and a batch's cancel (no body).
+ */
+const NOT_JSON_ROUTES: readonly RegExp[] = [/^\/v1\/files$/, /^\/v1\/batches\/[^/]+\/cancel$/];
+
 export function routeBodyLimits(limits: () => WorkerLimits): JsonBodyOptions {
   const text = (): BodyLimit => ({ bytes: limits().maxBodyBytes, name: LIMIT_VARS.maxBodyBytes });
   const image = (): BodyLimit => ({
@@ -20,6 +26,7 @@ export function routeBodyLimits(limits: () => WorkerLimits): JsonBodyOptions {
     limitOf: (path) => (IMAGE_ROUTES.includes(path) ? image() : text()),
     parsedLimitOf: (path, body) =>
       path === "/v1/embeddings" && !embeddingsCarryImages(body) ? text() : undefined,
+    skip: (path) => NOT_JSON_ROUTES.some((route) => route.test(path)),
   };
 }
 

@@ -24,11 +24,13 @@ export interface JsonBodyOptions {
   limitOf: (path: string) => BodyLimit;
   /** A tighter limit for the parsed `body`, if any (undefined: `limitOf(path)` stands). */
   parsedLimitOf?: (path: string, body: unknown) => BodyLimit | undefined;
+  /** POST routes whose body is not JSON (a multipart upload) or that take none. */
+  skip?: (path: string) => boolean;
 }
 
 export function jsonBody(options: JsonBodyOptions): MiddlewareHandler {
   return async function jsonBodyMiddleware(c, next) {
-    if (c.req.method !== "POST") return next();
+    if (c.req.method !== "POST" || options.skip?.(c.req.path)) return next();
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (type !== "application/json") {
       throw new ClipEdgeError(

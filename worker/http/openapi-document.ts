@@ -45,6 +45,12 @@ const OPERATIONS: Record<string, { id: string; headers?: Record<string, Header> 
   },
   "post /v1/tokenize": { id: "tokenize" },
   "post /v1/score": { id: "createScore" },
+  "post /v1/files": { id: "createFile" },
+  "get /v1/files/{id}": { id: "retrieveFile" },
+  "get /v1/files/{id}/content": { id: "retrieveFileContent" },
+  "post /v1/batches": { id: "createBatch" },
+  "get /v1/batches/{id}": { id: "retrieveBatch" },
+  "post /v1/batches/{id}/cancel": { id: "cancelBatch" },
 };
 
 export interface OpenApiDocumentOptions {

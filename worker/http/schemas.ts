@@ -231,6 +231,10 @@ export const ScoreImageSchema = z.union([
   z.object({ url: z.string().url() }).strict(),
   z.object({ b64: z.string().min(1) }).strict(),
   z.object({ embedding: z.array(z.number()).min(1) }).strict(),
+  z
+    .object({ file_id: z.string().min(1) })
+    .strict()
+    .openapi({ description: "An image uploaded with POST /v1/files (purpose vision)" }),
 ]);
 
 export const ScoreRequestSchema = z

@@ -1,14 +1,16 @@
 /**
- * Image inputs of the routes (`{ b64 }` bytes or a `{ url }` the worker fetches itself)
- * embedded by the origin in one request. Used by /v1/score and /v1/embeddings.
+ * Image inputs of the routes (`{ b64 }` bytes, a `{ url }` the worker fetches itself, or the
+ * `{ file_id }` of an image uploaded with POST /v1/files, read from R2) embedded by the origin
+ * in one request. Used by /v1/score and /v1/embeddings (online and in batches).
  */
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { decodeBase64 } from "../../conditioning/formats/base64.ts";
 import type { AppDeps } from "../app-deps.ts";
+import { checkFileId, fileKey, requireBatch } from "../batch/batch-store.ts";
 import { fetchImage } from "./fetch-image.ts";
 import type { OriginImage } from "./origin-client.ts";
 
-export type ImageInput = { url: string } | { b64: string };
+export type ImageInput = { url: string } | { b64: string } | { file_id: string };
 
 /**
  * One `image_embeds` vector per input, in order (OpenAI `encode_image`; L2-normalised when
@@ -40,6 +42,8 @@ export async function embedImageInputs(
         }
         return { bytes };
       }
+      if ("file_id" in input)
+        return { bytes: await readImageFile(input.file_id, deps, options.label(i)) };
       const fetched = await fetchImage(input.url, {
         fetch: (request, init) => fetch(request, init),
         maxBytes: limits.maxImageBytes,
@@ -72,4 +76,25 @@ function decodeImageBase64(b64: string, label: string): Uint8Array {
   } catch (cause) {
     throw new ClipEdgeError("invalid_request", `${label}.b64 is not valid base64`, { cause });
   }
+}
+
+/** An uploaded image's bytes (purpose vision), at most MAX_IMAGE_BYTES. */
+async function readImageFile(fileId: string, deps: AppDeps, label: string): Promise<Uint8Array> {
+  const { bucket } = requireBatch(deps.batch?.());
+  checkFileId(fileId);
+  const key = fileKey(fileId);
+  const head = await bucket.head(key);
+  if (!head)
+    throw new ClipEdgeError("not_found", `${label}.file_id: no file ${JSON.stringify(fileId)}`);
+  const limit = deps.limits().maxImageBytes;
+  if (head.size > limit) {
+    throw new ClipEdgeError(
+      "too_large",
+      `${label}.file_id ${fileId} has ${head.size} bytes, over the limit of ${limit} bytes per image (MAX_IMAGE_BYTES)`,
+    );
+  }
+  const object = await bucket.get(key);
+  if (!object)
+    throw new ClipEdgeError("not_found", `${label}.file_id: no file ${JSON.stringify(fileId)}`);
+  return new Uint8Array(await new Response(object.body).arrayBuffer());
 }

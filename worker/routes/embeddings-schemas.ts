@@ -17,6 +17,10 @@ export const EmbeddingImageInputSchema = z
         .object({ b64: z.string().min(1) })
         .strict()
         .openapi({ description: "JPEG, PNG or WebP bytes, base64 (or a data: URL)" }),
+      z
+        .object({ file_id: z.string().min(1) })
+        .strict()
+        .openapi({ description: "An image uploaded with POST /v1/files (purpose vision)" }),
     ]),
   })
   .strict()

@@ -98,7 +98,7 @@ export function registerScore(app: OpenAPIHono, deps: AppDeps): void {
 }
 
 async function resolveImages(
-  images: readonly ({ url: string } | { b64: string } | { embedding: number[] })[],
+  images: readonly (ImageInput | { embedding: number[] })[],
   deps: AppDeps,
 ): Promise<ArrayLike<number>[]> {
   const out: ArrayLike<number>[] = images.map((img) => ("embedding" in img ? img.embedding : []));
