@@ -91,7 +91,8 @@ export function createBatchScorer(options: BatchScorerOptions): EvalScorer {
   const readFile = options.readFile ?? ((file: string) => new Uint8Array(readFileSync(file)));
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const pollMs = options.pollMs ?? 2000;
-  const maxFileBytes = options.maxFileBytes ?? 64 * 1024 * 1024;
+  // Under the worker's default MAX_BATCH_FILE_BYTES (32 MiB), with room for the JSONL framing.
+  const maxFileBytes = options.maxFileBytes ?? 30 * 1024 * 1024;
 
   const waitFor = async (batchId: string): Promise<BatchInfo> => {
     for (;;) {

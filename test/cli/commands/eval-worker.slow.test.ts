@@ -96,7 +96,7 @@ const cosines = (out: string) =>
   );
 
 describe("clip-edge eval equals /v1/score per image", () => {
-  it("fixture photos x prompts and 500 generated variants: --url --via online and --model (local)", async () => {
+  it("fixture photos x prompts and 500 generated variants: --url (batch API and --via online) and --model (local)", async () => {
     // The reference: one request per image, four at a time.
     const reference = new Map<string, number>();
     const queue = [...items];
@@ -134,6 +134,31 @@ describe("clip-edge eval equals /v1/score per image", () => {
       local,
     ]);
     expect(viaModel.code).toBe(0);
+
+    // Through the worker's batch API (the default --via batch): the 15 photo pairs.
+    const photoManifest = join(dir, "photos.jsonl");
+    writeFileSync(
+      photoManifest,
+      items
+        .slice(0, 15)
+        .map((i) => `${JSON.stringify(i)}\n`)
+        .join(""),
+    );
+    const batched = join(dir, "batch");
+    const viaBatch = await runCli([
+      "eval",
+      "--manifest",
+      photoManifest,
+      "--url",
+      worker?.url as string,
+      "--out",
+      batched,
+    ]);
+    expect(viaBatch.err).toContain("eval: 15 scored now");
+    expect(viaBatch.code).toBe(0);
+    for (const [id, cosine] of cosines(batched)) {
+      expect(Math.abs(cosine - (reference.get(id) as number)), id).toBeLessThan(1e-6);
+    }
 
     const fromUrl = cosines(online);
     const fromLocal = cosines(local);
