@@ -5,7 +5,8 @@
  * (conditioning math, serialisation, cache write), for the `--edge` int8
  * bundles at 8, 25 and 77 tokens (bench/workerd/app-breakdown-bench.ts).
  * Synthetic CLIP ViT-B/32 text, and CLIP-L text when the run covers it; quick
- * mode: B/32, 8 and 77 tokens, /v1/embeddings only. Runs only with workerd.
+ * mode (smoke): the tiny one-graph bundle of cache-hit, 8 and 77 tokens,
+ * /v1/embeddings only. Runs only with workerd.
  */
 import type { BenchContext, Scenario } from "../harness.ts";
 import { measureAppBreakdown } from "../workerd/app-breakdown-bench.ts";
@@ -14,6 +15,7 @@ import {
   bundleVariant,
   ensureAppBundle,
   L14_TEXT_BUNDLE,
+  TINY_TEXT_BUNDLE,
 } from "../workerd/app-bundle.ts";
 import { benchConfig } from "./bench-config.ts";
 
@@ -25,7 +27,7 @@ export const scenario: Scenario = {
     const cfg = benchConfig(ctx.quick);
     if (!cfg.runtimes.includes("workerd")) return;
     const specs = ctx.quick
-      ? [B32_TEXT_BUNDLE]
+      ? [TINY_TEXT_BUNDLE]
       : [B32_TEXT_BUNDLE, ...(cfg.models.includes("clip-vit-l14-text") ? [L14_TEXT_BUNDLE] : [])];
     const tokens = ctx.quick ? [8, 77] : [8, 25, 77];
     for (const spec of specs) {

@@ -179,9 +179,14 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
           row_read_ms: round(summarize(rowMs).median_ms),
           row_reads: rowReads,
           first_stage_ms: round(m("t1") - t0),
-          stage_ms: round(m("t2") - m("t1")),
-          middle_stage_ms: round((m(`t${stages - 1}`) - m("t2")) / Math.max(stages - 3, 1)),
-          last_stage_ms: round(full_ - m(`t${stages - 1}`)),
+          // A staged graph (--edge): the second stage, the middle ones (each), the last one.
+          ...(stages >= 4
+            ? {
+                stage_ms: round(m("t2") - m("t1")),
+                middle_stage_ms: round((m(`t${stages - 1}`) - m("t2")) / (stages - 3)),
+                last_stage_ms: round(full_ - m(`t${stages - 1}`)),
+              }
+            : {}),
           all_runs_ms: round(full_ - t0),
           extra_copy_ms: round(m("copy") - full_),
           first_request_ms: round(first.ms - rtt),
