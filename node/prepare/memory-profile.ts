@@ -9,11 +9,10 @@
  * per-token cost is measured over one large run (`rows` x the model's full
  * sequence) to keep the step small beside it; the reader adds a margin.
  */
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { GraphMemoryProfile } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import { runJsonChild } from "../runtime/json-child.ts";
 import type { MemoryProbeArgs, MemoryProbeResult } from "./memory-profile-child.ts";
 
 export interface MemoryProfileOptions {
@@ -33,30 +32,25 @@ export async function measureTextGraphMemory(
 ): Promise<GraphMemoryProfile> {
   const rows = options.rows ?? 32;
   const args: MemoryProbeArgs = { dir: options.dir, rows, tokens: options.tokens };
-  // tsx's loader, resolved from this package (not the caller's folder).
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", tsx, CHILD, JSON.stringify(args)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => {
-    out += d;
-  });
-  child.stderr.on("data", (d) => {
-    err += d;
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 600_000);
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  clearTimeout(timer);
-  const line = out.split("\n").find((l) => l.startsWith("{"));
-  if (code !== 0 || !line) {
+  let result: MemoryProbeResult | undefined;
+  try {
+    [result] = await runJsonChild<MemoryProbeResult>(CHILD, args, {
+      timeoutMs: options.timeoutMs ?? 600_000,
+    });
+  } catch (cause) {
     throw new ClipEdgeError(
       "internal",
-      `prepare: the memory profile of ${options.dir} failed (exit ${code}): ${err.trim().split("\n").slice(-4).join(" | ")}`,
+      `prepare: the memory profile of ${options.dir} failed: ${(cause as Error).message}`,
+      { cause },
     );
   }
-  const r = JSON.parse(line) as MemoryProbeResult;
+  if (!result) {
+    throw new ClipEdgeError(
+      "internal",
+      `prepare: the memory profile of ${options.dir} printed nothing`,
+    );
+  }
+  const r = result;
   return {
     runtime: r.runtime,
     runtimeBytes: r.runtimeBytes,
