@@ -14,6 +14,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { summarize } from "../harness.ts";
+import { startBenchWorker } from "../workerd/start-bench-worker.ts";
 import { gemmInputs, type KernelName, SHAPES } from "./gemm-cases.ts";
 import { type GemmRow, gemmRows, printGemmRows } from "./gemm-report.ts";
 import { buildMatMulIntegerModel } from "./matmulinteger-model.ts";
@@ -24,17 +25,7 @@ const rounds = Number(process.argv[2] ?? 10);
 const lo = Number(process.argv[3] ?? 2);
 const hi = Number(process.argv[4] ?? 10);
 
-process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
-const { unstable_startWorker } = await import("wrangler");
-const worker = await unstable_startWorker({
-  config: CONFIG,
-  dev: {
-    server: { hostname: "127.0.0.1", port: 0 },
-    inspector: false,
-    logLevel: "none",
-    watch: false,
-  },
-});
+const worker = await startBenchWorker({ config: CONFIG });
 const call = async (path: string, init?: Parameters<typeof worker.fetch>[1]) => {
   const res = await worker.fetch(`http://kernels${path}`, init);
   const body = (await res.json()) as Record<string, unknown>;
@@ -43,7 +34,6 @@ const call = async (path: string, init?: Parameters<typeof worker.fetch>[1]) => 
 };
 const rows: GemmRow[] = [];
 try {
-  await worker.ready;
   const noop: number[] = [];
   for (let i = 0; i < 20; i++) {
     const t = performance.now();

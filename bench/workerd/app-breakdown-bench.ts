@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
+import { type BenchWorker, startBenchWorker } from "./start-bench-worker.ts";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const ENTRY = fileURLToPath(new URL("./breakdown-worker.ts", import.meta.url));
@@ -53,10 +54,8 @@ interface Sample {
 }
 
 export async function measureAppBreakdown(options: BreakdownOptions): Promise<BenchResult[]> {
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-breakdown-"));
-  const { unstable_startWorker } = await import("wrangler");
-  let worker: Awaited<ReturnType<typeof unstable_startWorker>> | undefined;
+  let worker: BenchWorker | undefined;
   try {
     await seedLocalR2({
       bundleDir: options.bundleDir,
@@ -65,19 +64,12 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       configPath: CONFIG,
       log: () => {},
     });
-    worker = await unstable_startWorker({
+    worker = await startBenchWorker({
       config: CONFIG,
       entrypoint: ENTRY,
-      bindings: { DEFAULT_MODEL: { type: "plain_text", value: options.name } },
-      dev: {
-        server: { hostname: "127.0.0.1", port: 0 },
-        inspector: false,
-        persist,
-        logLevel: "none",
-        watch: false,
-      },
+      persist,
+      vars: { DEFAULT_MODEL: options.name, ...(process.env.BW ? { BATCH_WINDOW_MS: process.env.BW } : {}) },
     });
-    await worker.ready;
     const w = worker;
     const request = async (
       path: string,

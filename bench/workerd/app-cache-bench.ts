@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
+import { type BenchWorker, startBenchWorker } from "./start-bench-worker.ts";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 
@@ -56,12 +57,8 @@ interface Sample {
 }
 
 export async function measureCacheHit(options: CacheHitOptions): Promise<BenchResult[]> {
-  // Offline: miniflare would try to download the Request.cf object and print the
-  // failure on stdout, which --json reserves for records.
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-app-"));
-  const { unstable_startWorker } = await import("wrangler");
-  let worker: Awaited<ReturnType<typeof unstable_startWorker>> | undefined;
+  let worker: BenchWorker | undefined;
   try {
     await seedLocalR2({
       bundleDir: options.bundleDir,
@@ -70,21 +67,12 @@ export async function measureCacheHit(options: CacheHitOptions): Promise<BenchRe
       configPath: CONFIG,
       log: () => {},
     });
-    worker = await unstable_startWorker({
+    worker = await startBenchWorker({
       config: CONFIG,
+      persist,
       // DEFAULT_MODEL: /readyz (read at the end for the WASM heap) checks the bench model.
-      bindings: {
-        DEFAULT_MODEL: { type: "plain_text", value: options.name },
-      },
-      dev: {
-        server: { hostname: "127.0.0.1", port: 0 },
-        inspector: false,
-        persist,
-        logLevel: "none",
-        watch: false,
-      },
+      vars: { DEFAULT_MODEL: options.name },
     });
-    await worker.ready;
     const w = worker;
     const request = async (
       path: string,

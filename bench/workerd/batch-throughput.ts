@@ -20,6 +20,7 @@ import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { prepareBundle } from "../../node/prepare/prepare-bundle.ts";
 import { summarize } from "../harness.ts";
 import { round } from "../scenarios/stats.ts";
+import { type BenchWorker, startBenchWorker } from "./start-bench-worker.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const CONFIG = join(root, "wrangler.toml");
@@ -123,10 +124,8 @@ async function batch(fetch: Fetch, texts: string[]) {
 }
 
 async function main() {
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   const dir = mkdtempSync(join(tmpdir(), "clip-edge-bench-batch-"));
-  const { unstable_startWorker } = await import("wrangler");
-  let worker: Awaited<ReturnType<typeof unstable_startWorker>> | undefined;
+  let worker: BenchWorker | undefined;
   try {
     const bundleDir = join(dir, "bundle");
     await prepareBundle({
@@ -146,22 +145,11 @@ async function main() {
       configPath: CONFIG,
       log: () => {},
     });
-    worker = await unstable_startWorker({
+    worker = await startBenchWorker({
       config: CONFIG,
-      bindings: {
-        DEFAULT_MODEL: { type: "plain_text", value: "tiny-openai" },
-        CACHE_TTL_SECONDS: { type: "plain_text", value: "0" },
-        MEMORY_BUDGET_MB: { type: "plain_text", value: "4000" },
-      },
-      dev: {
-        server: { hostname: "127.0.0.1", port: 0 },
-        inspector: false,
-        persist,
-        logLevel: "none",
-        watch: false,
-      },
+      persist,
+      vars: { DEFAULT_MODEL: "tiny-openai", CACHE_TTL_SECONDS: "0", MEMORY_BUDGET_MB: "4000" },
     });
-    await worker.ready;
     const w = worker;
     const fetch: Fetch = (input, init) =>
       w.fetch(input, init as never) as unknown as Promise<Response>;

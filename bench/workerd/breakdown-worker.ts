@@ -26,6 +26,9 @@ import type { BucketLike } from "../../worker/models/bundle-store.ts";
 import type { OrtRuntime } from "../../worker/runtime/ort-runtime.ts";
 import { createWorkerOrtRuntime } from "../../worker/runtime/ort-wasm.ts";
 
+// wrangler.toml binds this Durable Object class; an entry that does not export it fails to start.
+export { BatchObject } from "../../worker/batch/batch-object.ts";
+
 const control = { runStages: Number.POSITIVE_INFINITY, extraCopy: false, runs: 0, replayed: 0 };
 const io = { inflight: 0, since: 0, ms: 0, reads: 0 };
 /** The first real outputs per (stage, run index, input shapes), replayed by skipped runs. */

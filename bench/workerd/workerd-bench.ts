@@ -8,6 +8,7 @@ import { summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
 import type { PreparedModel } from "../synthetic/model-cache.ts";
 import { filePath } from "../synthetic/model-cache.ts";
+import { startBenchWorker } from "./start-bench-worker.ts";
 
 const CONFIG = fileURLToPath(new URL("./wrangler.toml", import.meta.url));
 
@@ -33,21 +34,8 @@ export async function measureWorkerdText(
   prepared: PreparedModel,
   options: WorkerdTextOptions,
 ): Promise<BenchResult[]> {
-  // Offline: miniflare would try to download the Request.cf object and print the
-  // failure on stdout, which --json reserves for records.
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
-  const { unstable_startWorker } = await import("wrangler");
   const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-r2-"));
-  const worker = await unstable_startWorker({
-    config: CONFIG,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist,
-      logLevel: "none",
-      watch: false,
-    },
-  });
+  const worker = await startBenchWorker({ config: CONFIG, persist });
   const base = { model: prepared.model, variant: prepared.variant, runtime: "workerd" };
   const call = async (path: string, init?: Parameters<typeof worker.fetch>[1]) => {
     const res = await worker.fetch(`http://bench${path}`, init);
@@ -56,7 +44,6 @@ export async function measureWorkerdText(
     return body;
   };
   try {
-    await worker.ready;
     const prefix = `${prepared.model}/${prepared.variant}`;
     const seed = async (file: string) => {
       const key = `${prefix}/${file}`;
