@@ -64,6 +64,7 @@ export function createWorkerApp(options: WorkerAppOptions): OpenAPIHono {
     runtime: () => options.runtime({ maxHeapBytes: budgetBytes }),
     memory: createMemoryBudget({ budgetBytes }),
     maxGraphBytes: () => limits.maxGraphBytes,
+    rowCacheBytes: () => limits.rowCacheBytes,
     origin: () => origin,
     batch: () => ({
       windowMs: limits.batchWindowMs,

@@ -68,7 +68,10 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       config: CONFIG,
       entrypoint: ENTRY,
       persist,
-      vars: { DEFAULT_MODEL: options.name, ...(process.env.BW ? { BATCH_WINDOW_MS: process.env.BW } : {}) },
+      vars: {
+        DEFAULT_MODEL: options.name,
+        ...(process.env.BW ? { BATCH_WINDOW_MS: process.env.BW } : {}),
+      },
     });
     const w = worker;
     const request = async (

@@ -30,8 +30,14 @@ describe.each([
   ["tiny-int8-traffic", "bundle/variants/int8"],
   ["tiny-int8-edge-traffic", "bundle/variants/int8-edge"],
 ])("%s under concurrent traffic", (model, from) => {
-  // A wider micro-batching window than the default 4 ms, read by worker/config/limits.ts.
-  const appEnv = { MODELS: env.MODELS, DEFAULT_MODEL: model, BATCH_WINDOW_MS: "20" };
+  // A micro-batching window (the default is 0: an idle session runs at once), read by worker/config/limits.ts.
+  // The encoded-row cache off: every request's rows really run, beside the others.
+  const appEnv = {
+    MODELS: env.MODELS,
+    DEFAULT_MODEL: model,
+    BATCH_WINDOW_MS: "20",
+    ROW_CACHE_BYTES: "0",
+  };
   const app = createWorkerApp({
     env: appEnv,
     runtime: createWorkerOrtRuntime,
@@ -47,6 +53,13 @@ describe.each([
     expect(response.status, await response.clone().text()).toBe(200);
     return (await response.json()) as Record<string, unknown>;
   }
+
+  // The same app with the encoded-row cache on (its default size).
+  const cachedApp = createWorkerApp({
+    env: { MODELS: env.MODELS, DEFAULT_MODEL: model },
+    runtime: createWorkerOrtRuntime,
+    cache: () => undefined,
+  });
 
   async function largestBatch(): Promise<number> {
     const body = (await (await app.request("/readyz")).json()) as {
@@ -97,4 +110,54 @@ describe.each([
     }
     expect(await largestBatch()).toBeGreaterThan(8);
   });
+
+  it("/v1/conditioning: a repeated negative prompt comes from the row cache, equal to encoding it", async () => {
+    const negative = "blurry, low quality, watermark";
+    const request = (prompt: string) => ({
+      preset: "sd15",
+      prompt,
+      negative_prompt: negative,
+      format: "json",
+    });
+    const tensors = (body: Record<string, unknown>) =>
+      (body as { tensors: Record<string, { data: number[] }> }).tensors;
+    const rowCache = async () => {
+      const body = (await (await cachedApp.request("/readyz")).json()) as {
+        sessions: { model: string; runs: number; row_cache?: { hits: number; misses: number } }[];
+      };
+      const s = body.sessions.find((x) => x.model === model);
+      return { runs: s?.runs ?? 0, ...(s?.row_cache ?? { hits: 0, misses: 0 }) };
+    };
+    const prompts = [TARGET, OTHERS[1], OTHERS[2]];
+    let firstRows = 0;
+    for (const [i, prompt] of prompts.entries()) {
+      const before = await rowCache();
+      const cached = tensors(await cachedAppPost(request(prompt)));
+      const fresh = tensors(await post("/v1/conditioning", request(prompt)));
+      const after = await rowCache();
+      for (const name of ["prompt_embeds", "negative_prompt_embeds"]) {
+        expect(maxAbsDiff(cached[name].data, fresh[name].data), `${name} #${i}`).toBe(0);
+      }
+      // The first request encodes every row (prompt, negative, and the empty prompt where the
+      // weighting uses it); later ones only their prompt, the rest are hits.
+      if (i === 0) {
+        firstRows = after.misses - before.misses;
+        expect(firstRows).toBeGreaterThanOrEqual(2);
+        expect(after.hits - before.hits).toBe(0);
+      } else {
+        expect(after.misses - before.misses).toBe(1);
+        expect(after.hits - before.hits).toBe(firstRows - 1);
+      }
+    }
+  });
+
+  async function cachedAppPost(body: unknown): Promise<Record<string, unknown>> {
+    const response = await cachedApp.request("/v1/conditioning", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as Record<string, unknown>;
+  }
 });

@@ -32,8 +32,19 @@ export interface WorkerLimits {
    * (JSON ~21 bytes a float32, files 4; 413 above). Bounds the serialised body in memory.
    */
   maxOutputBytes: number;
-  /** Micro-batching window for concurrent runs of one graph, in milliseconds. */
+  /**
+   * How long a run waits for more rows when the session is idle, in milliseconds. 0 (default):
+   * an idle session runs at once, and rows that arrive during a run go into the next batch
+   * together. A window of 4 ms cost every uncached request ~8-10 ms in workerd (its polls
+   * wake at 1, 3 and 7 ms; docs/performance.md, issue #14).
+   */
   batchWindowMs: number;
+  /**
+   * Bytes of encoded rows (outputs of one prompt row) kept per text session, so a repeated
+   * row (a diffusion request's negative prompt) is encoded once (0 disables). JS memory,
+   * beside the WASM heap: 2 MB holds eight 77-token CLIP-L rows.
+   */
+  rowCacheBytes: number;
   /** Most sequences in one `session.run`. */
   maxBatchSize: number;
   /** `Cache-Control: max-age` of cacheable responses, in seconds (0 disables the cache). */
@@ -106,7 +117,8 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   maxEncodeTokens: 256 * 77,
   maxOutputValues: 2 * 1024 * 1024,
   maxOutputBytes: 8 * 1024 * 1024,
-  batchWindowMs: 4,
+  batchWindowMs: 0,
+  rowCacheBytes: 2_000_000,
   maxBatchSize: 32,
   cacheTtlSeconds: 86_400,
   memoryBudgetMb: 120,
@@ -145,6 +157,7 @@ export const LIMIT_VARS = {
   maxOutputValues: "MAX_OUTPUT_VALUES",
   maxOutputBytes: "MAX_OUTPUT_BYTES",
   batchWindowMs: "BATCH_WINDOW_MS",
+  rowCacheBytes: "ROW_CACHE_BYTES",
   maxBatchSize: "MAX_BATCH_SIZE",
   cacheTtlSeconds: "CACHE_TTL_SECONDS",
   memoryBudgetMb: "MEMORY_BUDGET_MB",
@@ -189,7 +202,12 @@ export function readLimits(vars: LimitVars): WorkerLimits {
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
     const min =
-      key === "batchWindowMs" || key === "cacheTtlSeconds" || key === "maxGraphBytes" ? 0 : 1;
+      key === "batchWindowMs" ||
+      key === "rowCacheBytes" ||
+      key === "cacheTtlSeconds" ||
+      key === "maxGraphBytes"
+        ? 0
+        : 1;
     if (!Number.isInteger(value) || value < min) {
       throw new ClipEdgeError(
         "invalid_input",

@@ -1,9 +1,9 @@
 /**
  * Run queue + micro-batching in front of one `InferenceSessionLike`.
  *
- * Runs go through the session one at a time. A run waits up to `windowMs` (or
- * until `maxBatch` rows are waiting, or until the run in progress ends) so that
- * concurrent requests for the same graph and the same fetches are concatenated
+ * Runs go through the session one at a time. A run waits up to `windowMs` (0:
+ * not at all when the session is idle; or until `maxBatch` rows are waiting,
+ * or until the run in progress ends) so that concurrent requests for the same graph and the same fetches are concatenated
  * along the batch dimension into one `session.run`. Sequences of different
  * lengths are right-padded with zeros to the longest: the text graphs are
  * causal, so rows before the padding are unchanged, and pooling at

@@ -13,6 +13,7 @@
  */
 import { graphLoadBytes } from "../../conditioning/bundle/graph-files.ts";
 import type { BundleManifest, GraphEntry } from "../../conditioning/bundle/manifest.ts";
+import { type RowCacheStats, withRowCache } from "../../conditioning/encoder/row-cache-session.ts";
 import {
   withTokenEmbeds,
   withTokenPrefetch,
@@ -42,6 +43,8 @@ export interface ModelRegistryOptions {
   /** Creates the onnxruntime-web runtime on first use. */
   runtime: () => OrtRuntime;
   batch: () => { windowMs: number; maxBatch: number; maxQueuedRows?: number };
+  /** Bytes of encoded rows kept per text session (conditioning/encoder/row-cache-session.ts; 0 = none). */
+  rowCacheBytes?: () => number;
   /** The isolate's WASM heap budget: every edge graph's load and runs are sized by it. */
   memory: MemoryBudget;
   /** Optional extra cap on one graph's bytes (with external data; 0 = none). */
@@ -68,6 +71,8 @@ export interface SessionReport {
   /** "edge": onnxruntime-web in this isolate; "origin": remote session on the origin. */
   runs_on: "edge" | "origin";
   stats: BatchStats;
+  /** The session's encoded-row cache (edge sessions). */
+  rowCache?: RowCacheStats;
 }
 
 export interface ModelRegistry {
@@ -262,13 +267,18 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
             : {}),
         });
         resident.busy = batched.busy;
+        // Above the queue and the token-row reads: a row seen before costs neither.
+        const session = withRowCache(
+          opened.tokenRows ? withTokenPrefetch(batched, opened.tokenRows) : batched,
+          { maxBytes: options.rowCacheBytes ?? (() => 0), tensor: getRuntime().tensor },
+        );
         sessionStats.push({
           model: id,
           graph: graph.file,
           runs_on: opened.runsOn,
           stats: batched.stats,
+          rowCache: session.rowCache,
         });
-        const session = opened.tokenRows ? withTokenPrefetch(batched, opened.tokenRows) : batched;
         return {
           ...session,
           run(feeds, fetches) {
@@ -292,7 +302,12 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     manifest,
     get,
     list: () => store.listModels(),
-    sessions: () => sessionStats.map((s) => ({ ...s, stats: { ...s.stats } })),
+    sessions: () =>
+      sessionStats.map((s) => ({
+        ...s,
+        stats: { ...s.stats },
+        ...(s.rowCache ? { rowCache: { ...s.rowCache } } : {}),
+      })),
     heap: () => runtime?.heap(),
     memory: () => ({ ...memory.report(), evictions }),
   };

@@ -40,6 +40,16 @@ const ReadySchema = z
           largest_batch: z.number().int(),
           allocation_failures: z.number().int(),
           refused: z.number().int(),
+          row_cache: z
+            .object({
+              hits: z.number().int(),
+              misses: z.number().int(),
+              rows: z.number().int(),
+              bytes: z.number().int(),
+              evictions: z.number().int(),
+            })
+            .optional()
+            .openapi({ description: "Encoded rows kept by this session (ROW_CACHE_BYTES)" }),
         }),
       )
       .optional()
@@ -121,6 +131,7 @@ export function registerHealth(
         largest_batch: s.stats.largestBatch,
         allocation_failures: s.stats.allocationFailures,
         refused: s.stats.refused,
+        ...(s.rowCache ? { row_cache: s.rowCache } : {}),
       }));
     const wasmHeap = () => {
       const heap = deps.registry.heap();
