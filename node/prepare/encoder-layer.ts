@@ -68,18 +68,19 @@ export interface LayerContext {
   mask?: string;
 }
 
-/** One pre-LN CLIP encoder layer: x + attn(ln1(x)), then + mlp(ln2(.)). */
-export function encoderLayer(
-  ctx: LayerContext,
-  x: string,
-  p: EncoderLayerParams,
+/**
+ * Multi-head attention core on the fused qkv Linear output [B, S, 3W] (q pre-scaled):
+ * Split, per-head Reshape/Transpose, MatMul, optional additive mask, Softmax, MatMul,
+ * merge back to [B, S, W] (before out_proj).
+ */
+export function attentionCore(
+  g: GraphBuilder,
+  qkv: string,
+  shape: { width: number; heads: number; mask?: string },
   name: string,
-  outName?: string,
 ): string {
-  const { g, width, heads } = ctx;
+  const { width, heads } = shape;
   const headDim = width / heads;
-  const h = layerNorm(g, x, p.ln1, ctx.eps, `${name}.ln1`);
-  const qkv = ctx.linear(g, h, fusedQkv(p, headDim ** -0.5), `${name}.qkv`);
   const [q, k, v] = g.nodeMulti(
     "Split",
     [qkv, g.constant("int64", [width, width, width])],
@@ -106,10 +107,10 @@ export function encoderLayer(
     { name: `${name}_v` },
   );
   let scores = g.node("MatMul", [q4, kT], {}, { name: `${name}_scores` });
-  if (ctx.mask) scores = g.node("Add", [scores, ctx.mask], {}, { name: `${name}_masked` });
+  if (shape.mask) scores = g.node("Add", [scores, shape.mask], {}, { name: `${name}_masked` });
   const probs = g.node("Softmax", [scores], { axis: attr.int(-1) }, { name: `${name}_probs` });
   const attnCtx = g.node("MatMul", [probs, v4], {}, { name: `${name}_ctx` });
-  const merged = g.node(
+  return g.node(
     "Reshape",
     [
       g.node("Transpose", [attnCtx], { perm: attr.ints([0, 2, 1, 3]) }),
@@ -118,6 +119,21 @@ export function encoderLayer(
     {},
     { name: `${name}_merged` },
   );
+}
+
+/** One pre-LN CLIP encoder layer: x + attn(ln1(x)), then + mlp(ln2(.)). */
+export function encoderLayer(
+  ctx: LayerContext,
+  x: string,
+  p: EncoderLayerParams,
+  name: string,
+  outName?: string,
+): string {
+  const { g, width, heads } = ctx;
+  const headDim = width / heads;
+  const h = layerNorm(g, x, p.ln1, ctx.eps, `${name}.ln1`);
+  const qkv = ctx.linear(g, h, fusedQkv(p, headDim ** -0.5), `${name}.qkv`);
+  const merged = attentionCore(g, qkv, { width, heads, mask: ctx.mask }, name);
   const attnOut = ctx.linear(g, merged, p.out, `${name}.out_proj`);
   const x1 = g.node("Add", [x, attnOut], {}, { name: `${name}_res1` });
   const h2 = layerNorm(g, x1, p.ln2, ctx.eps, `${name}.ln2`);
