@@ -32,7 +32,8 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function benchConfig(quick: boolean, env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 2 : 5);
+  // Quick: 7 runs, enough for a stable median of the paired workerd / wasm-node text rows.
+  const runs = Number(env.CLIP_EDGE_BENCH_RUNS) || (quick ? 7 : 5);
   const variants = list(env.CLIP_EDGE_BENCH_VARIANTS);
   return {
     quick,

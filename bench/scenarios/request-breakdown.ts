@@ -6,10 +6,12 @@
  * bundles at 8, 25 and 77 tokens (bench/workerd/app-breakdown-bench.ts).
  * Synthetic CLIP ViT-B/32 text, and CLIP-L text when the run covers it; quick
  * mode (smoke): the tiny one-graph bundle of cache-hit, 8 and 77 tokens,
- * /v1/embeddings only. Runs only with workerd.
+ * /v1/embeddings only. Runs only with workerd. Each row has `config: "current"`
+ * (the shipped defaults) or `"baseline"` (whole requests under the defaults
+ * before issue #14, measured in the same run; `ratio_vs_baseline` on current).
  */
-import type { BenchContext, Scenario } from "../harness.ts";
-import { measureAppBreakdown } from "../workerd/app-breakdown-bench.ts";
+import type { BenchContext, BenchResult, Scenario } from "../harness.ts";
+import { type BreakdownRoute, measureAppBreakdown } from "../workerd/app-breakdown-bench.ts";
 import {
   B32_TEXT_BUNDLE,
   bundleVariant,
@@ -18,6 +20,13 @@ import {
   TINY_TEXT_BUNDLE,
 } from "../workerd/app-bundle.ts";
 import { benchConfig } from "./bench-config.ts";
+import { round } from "./stats.ts";
+
+/**
+ * The worker defaults before issue #14's levers: a 4 ms micro-batching window, no
+ * encoded-row cache. Answers are equal either way (test/worker/int8-batch-independence).
+ */
+const BEFORE_ISSUE_14 = { BATCH_WINDOW_MS: "4", ROW_CACHE_BYTES: "0" };
 
 export const scenario: Scenario = {
   name: "request-breakdown",
@@ -35,31 +44,49 @@ export const scenario: Scenario = {
         cacheDir: cfg.cacheDir,
         log: (l) => ctx.note(l),
       });
-      const records = await measureAppBreakdown({
+      const routes: BreakdownRoute[] = [
+        { path: "/v1/embeddings", body: (model, input) => ({ model, input }), tokens },
+        ...(ctx.quick
+          ? []
+          : [
+              {
+                path: "/v1/conditioning" as const,
+                body: (model: string, prompt: string) => ({
+                  model,
+                  prompt,
+                  format: "safetensors",
+                }),
+                tokens: [77],
+              },
+            ]),
+      ];
+      const common = {
         bundleDir,
         name: spec.name,
         model: spec.model,
         variant: bundleVariant(spec),
         runs: ctx.quick ? 2 : Math.max(cfg.runs, 5),
-        routes: [
-          { path: "/v1/embeddings", body: (model, input) => ({ model, input }), tokens },
-          ...(ctx.quick
-            ? []
-            : [
-                {
-                  path: "/v1/conditioning" as const,
-                  body: (model: string, prompt: string) => ({
-                    model,
-                    prompt,
-                    format: "safetensors",
-                  }),
-                  tokens: [77],
-                },
-              ]),
-        ],
-        log: (l) => ctx.note(l),
+        routes,
+        log: (l: string) => ctx.note(l),
+      };
+      // The baseline in the same run: whole requests under the defaults before issue #14.
+      const baseline = await measureAppBreakdown({
+        ...common,
+        vars: BEFORE_ISSUE_14,
+        requestOnly: true,
       });
-      for (const r of records) ctx.report(r);
+      const records = await measureAppBreakdown(common);
+      const key = (r: BenchResult) => `${r.route}|${r.tokens}`;
+      const before = new Map(baseline.map((r) => [key(r), r.median_ms]));
+      for (const r of baseline) ctx.report({ ...r, config: "baseline" });
+      for (const r of records) {
+        const b = before.get(key(r));
+        ctx.report({
+          ...r,
+          config: "current",
+          ...(b ? { baseline_ms: b, ratio_vs_baseline: round(r.median_ms / b, 3) } : {}),
+        });
+      }
     }
   },
 };

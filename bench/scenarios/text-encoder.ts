@@ -67,7 +67,7 @@ export const scenario: Scenario = {
             runtime === "workerd"
               ? await measureWorkerdText(prepared, {
                   ...vcfg,
-                  ...(cfg.quick ? { tokens: [8], batches: [1], runs: 2 } : {}),
+                  ...(cfg.quick ? { tokens: [8], batches: [1] } : {}),
                   maxPositions: spec.config.maxPositions,
                 })
               : await measureText(

@@ -41,6 +41,10 @@ export interface BreakdownOptions {
   variant: string;
   runs: number;
   routes: BreakdownRoute[];
+  /** Worker vars over the repo's wrangler.toml (e.g. the previous defaults, for a baseline). */
+  vars?: Record<string, string>;
+  /** Whole requests only (no partial-stage or extra-copy variants): a baseline's latency. */
+  requestOnly?: boolean;
   log: (line: string) => void;
 }
 
@@ -68,10 +72,7 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       config: CONFIG,
       entrypoint: ENTRY,
       persist,
-      vars: {
-        DEFAULT_MODEL: options.name,
-        ...(process.env.BW ? { BATCH_WINDOW_MS: process.env.BW } : {}),
-      },
+      vars: { DEFAULT_MODEL: options.name, ...options.vars },
     });
     const w = worker;
     const request = async (
@@ -120,7 +121,9 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       const first = await full(77);
       for (let i = 0; i < 3; i++) await full(77);
       const stages = first.runs;
-      const stops = [...new Set([0, 1, 2, stages - 1])].filter((k) => k < stages);
+      const stops = options.requestOnly
+        ? []
+        : [...new Set([0, 1, 2, stages - 1])].filter((k) => k < stages);
       for (const tokens of route.tokens) {
         const check = await request("/v1/tokenize", {
           model: options.name,
@@ -141,7 +144,9 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
         for (let r = -1; r < options.runs; r++) {
           // The real request first: it leaves the outputs the partial ones replay.
           const f = await full(tokens);
-          const c = await full(tokens, { "x-bench-extra-copy": "1" });
+          const c = options.requestOnly
+            ? undefined
+            : await full(tokens, { "x-bench-extra-copy": "1" });
           for (const k of stops) {
             const s = await full(tokens, { "x-bench-run-stages": String(k) });
             if (s.runs !== stages || s.replayed !== stages - k) {
@@ -151,14 +156,13 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
           }
           if (r < 0) continue;
           push(`t${stages}`, f.ms);
-          push("copy", c.ms);
+          if (c) push("copy", c.ms);
           rowMs.push(f.rowReadMs);
           rowReads = f.rowReads;
         }
         const m = (key: string) => summarize(at[key]).median_ms;
-        const t0 = m("t0");
         const full_ = m(`t${stages}`);
-        records.push({
+        const whole: BenchResult = {
           scenario: "request-breakdown",
           model: options.model,
           variant: options.variant,
@@ -170,9 +174,19 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
           p95_ms: round(summarize(at[`t${stages}`]).p95_ms - rtt),
           runs: options.runs,
           rtt_ms: round(rtt),
-          outside_runs_ms: round(t0 - rtt),
           row_read_ms: round(summarize(rowMs).median_ms),
           row_reads: rowReads,
+          first_request_ms: round(first.ms - rtt),
+        };
+        if (options.requestOnly) {
+          records.push(whole);
+          options.log(`request-breakdown ${options.model} ${route.path} ${tokens} tokens done`);
+          continue;
+        }
+        const t0 = m("t0");
+        records.push({
+          ...whole,
+          outside_runs_ms: round(t0 - rtt),
           first_stage_ms: round(m("t1") - t0),
           // A staged graph (--edge): the second stage, the middle ones (each), the last one.
           ...(stages >= 4
@@ -184,7 +198,6 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
             : {}),
           all_runs_ms: round(full_ - t0),
           extra_copy_ms: round(m("copy") - full_),
-          first_request_ms: round(first.ms - rtt),
         });
         options.log(`request-breakdown ${options.model} ${route.path} ${tokens} tokens done`);
       }

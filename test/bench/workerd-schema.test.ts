@@ -7,11 +7,11 @@ import type { BenchResult } from "../../bench/harness.ts";
 
 /**
  * Runs `bench/main.ts --quick --json` with the workerd runtime only: the
- * cache-hit scenario (the real worker app on a tiny synthetic bundle) and the
- * text encoder on a tiny token-table-outside + external-data variant. Checks
- * the JSON lines' schema; timings are not asserted.
+ * cache-hit and request-breakdown scenarios (the real worker app on a tiny
+ * synthetic bundle) and the text encoder on a tiny token-table-outside +
+ * external-data variant. Checks the JSON lines' schema; timings are not asserted.
  */
-describe("bench cache-hit and workerd text-encoder --json", () => {
+describe("bench cache-hit, request-breakdown and workerd text-encoder --json", () => {
   let cache: string;
   let records: BenchResult[];
 
@@ -19,7 +19,7 @@ describe("bench cache-hit and workerd text-encoder --json", () => {
     cache = mkdtempSync(join(tmpdir(), "clip-edge-bench-workerd-test-"));
     const run = spawnSync(
       process.execPath,
-      ["--import", "tsx", "bench/main.ts", "--quick", "--json", "--only", "cache-hit,text-encoder"],
+      ["--import", "tsx", "bench/main.ts", "--quick", "--json", "--only", "cache-hit,text-encoder,request-breakdown"],
       {
         encoding: "utf8",
         env: {
@@ -36,7 +36,7 @@ describe("bench cache-hit and workerd text-encoder --json", () => {
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as BenchResult);
-  }, 180_000);
+  }, 240_000);
 
   afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
@@ -70,7 +70,9 @@ describe("bench cache-hit and workerd text-encoder --json", () => {
   });
 
   it("loads an external-data graph with the token table in R2 and gathers rows per request", () => {
-    const rows = records.filter((r) => r.scenario !== "cache-hit");
+    const rows = records.filter(
+      (r) => r.scenario !== "cache-hit" && r.scenario !== "request-breakdown",
+    );
     const cold = rows.find((r) => r.scenario === "cold-start");
     expect(cold).toMatchObject({ model: "clip-tiny-text", variant: "int8-embeds-ext" });
     expect(cold?.peak_wasm_mb).toBeGreaterThan(0);
@@ -78,5 +80,34 @@ describe("bench cache-hit and workerd text-encoder --json", () => {
     expect(pooled?.runtime).toBe("workerd");
     expect(pooled?.gather_reads).toBeGreaterThan(0);
     expect(pooled?.gather_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("breaks one request down, beside a baseline of the previous defaults measured in the same run", () => {
+    const rows = records.filter((r) => r.scenario === "request-breakdown");
+    const baseline = rows.filter((r) => r.config === "baseline");
+    const current = rows.filter((r) => r.config === "current");
+    expect(rows.length).toBe(baseline.length + current.length);
+    const keys = (list: BenchResult[]) => list.map((r) => `${r.route} ${r.tokens}`).sort();
+    expect(keys(current)).toEqual(["/v1/embeddings 77", "/v1/embeddings 8"]);
+    expect(keys(baseline)).toEqual(keys(current));
+    for (const r of rows) {
+      expect(r).toMatchObject({ runtime: "workerd", variant: "fp32", stages: 1, runs: 2 });
+      expect(r.median_ms).toBeGreaterThan(0);
+      expect(r.rtt_ms).toBeGreaterThan(0);
+      expect(r.first_request_ms).toBeGreaterThan(0);
+      expect(r.peak_wasm_mb).toBeGreaterThan(0);
+      expect(r.row_reads).toBeGreaterThanOrEqual(0);
+    }
+    for (const r of baseline) expect(r.outside_runs_ms).toBeUndefined();
+    for (const r of current) {
+      const b = baseline.find((x) => x.route === r.route && x.tokens === r.tokens)!;
+      expect(r.baseline_ms).toBe(b.median_ms);
+      expect(r.ratio_vs_baseline).toBeCloseTo(r.median_ms / b.median_ms, 2);
+      for (const k of ["outside_runs_ms", "first_stage_ms", "all_runs_ms", "extra_copy_ms"]) {
+        expect(typeof r[k], k).toBe("number");
+      }
+      // One graph: its one stage is all the runs.
+      expect(r.all_runs_ms).toBe(r.first_stage_ms);
+    }
   });
 });
