@@ -15,6 +15,7 @@ import { concatEncoded } from "../../node/onnx/protobuf.ts";
 import { attentionCore } from "../../node/prepare/encoder-layer.ts";
 import { MASK_VALUE } from "../../node/prepare/text-graph.ts";
 import { createOrtWebSession } from "../../node/runtime/ort-web-session.ts";
+import { gaussian } from "../../node/synthetic/gaussian.ts";
 import { summarize } from "../harness.ts";
 
 const WIDTH = 768;
@@ -31,14 +32,19 @@ type Core = (g: GraphBuilder, qkv: string, mask: string) => string;
 const decomposed: Core = (g, qkv, mask) =>
   attentionCore(g, qkv, { width: WIDTH, heads: HEADS, mask }, "attn");
 
-/** com.microsoft MultiHeadAttention: query, key, value, bias, key_padding_mask, attention_bias. */
-const fused: Core = (g, qkv, mask) => {
-  const [q, k, v] = g.nodeMulti(
+/** q, k, v [B, S, W] out of the fused qkv Linear's output, as encoderLayer splits it. */
+function splitQkv(g: Parameters<Core>[0], qkv: string): string[] {
+  return g.nodeMulti(
     "Split",
     [qkv, g.constant("int64", [WIDTH, WIDTH, WIDTH])],
     { axis: attr.int(-1) },
     { outputs: 3, name: "attn_qkv_split" },
   );
+}
+
+/** com.microsoft MultiHeadAttention: query, key, value, bias, key_padding_mask, attention_bias. */
+const fused: Core = (g, qkv, mask) => {
+  const [q, k, v] = splitQkv(g, qkv);
   return g.node(
     "MultiHeadAttention",
     [q, k, v, "", "", mask],
@@ -49,12 +55,7 @@ const fused: Core = (g, qkv, mask) => {
 
 /** The same node with `unidirectional=1` (causal inside the kernel) and no attention_bias. */
 const fusedCausal: Core = (g, qkv) => {
-  const [q, k, v] = g.nodeMulti(
-    "Split",
-    [qkv, g.constant("int64", [WIDTH, WIDTH, WIDTH])],
-    { axis: attr.int(-1) },
-    { outputs: 3, name: "attn_qkv_split" },
-  );
+  const [q, k, v] = splitQkv(g, qkv);
   return g.node(
     "MultiHeadAttention",
     [q, k, v],
@@ -69,18 +70,6 @@ const VARIANTS: Record<string, Core> = {
   "fused MHA (attention_bias)": fused,
   "fused MHA (unidirectional=1)": fusedCausal,
 };
-
-function gaussian(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++)
-    out[i] = scale * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-  return out;
-}
 
 /** Same values as text-graph's causal table: 0 on/below the diagonal, MASK_VALUE above. */
 function causalMask(seq: number): Float32Array {

@@ -15,6 +15,7 @@ import {
   type LinearEmitter,
 } from "../../node/prepare/linear-emitters.ts";
 import { createOrtWebSession } from "../../node/runtime/ort-web-session.ts";
+import { gaussian } from "../../node/synthetic/gaussian.ts";
 import { summarize } from "../harness.ts";
 import { createInt8DivLinear, int8Div2dLinear } from "./int8-lowerings.ts";
 
@@ -32,18 +33,6 @@ const SHAPES = [
   { label: "fc1", k: 768, n: 3072 },
   { label: "fc2", k: 3072, n: 768 },
 ];
-
-function gaussian(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++)
-    out[i] = scale * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-  return out;
-}
 
 async function session(emit: LinearEmitter, k: number, n: number, weight: Float32Array) {
   const g = createGraphBuilder("lin");

@@ -10,6 +10,7 @@ import {
   quantizeQ4Blocks,
 } from "../../../node/prepare/quantize-weights.ts";
 import { createOrtWebSession } from "../../../node/runtime/ort-web-session.ts";
+import { gaussian } from "../../../node/synthetic/gaussian.ts";
 import {
   goldenIds,
   goldens,
@@ -18,18 +19,6 @@ import {
   textSession,
   visionSession,
 } from "./golden-helpers.ts";
-
-function gaussian(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++)
-    out[i] = scale * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-  return out;
-}
 
 /** Reference y = x @ W^T with W dequantised in JS per the operator's documented semantics. */
 function matmulT(x: Float32Array, w: Float32Array, m: number, k: number, n: number): Float32Array {

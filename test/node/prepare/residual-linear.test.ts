@@ -6,18 +6,7 @@ import { int8Linear, type LinearEmitter } from "../../../node/prepare/linear-emi
 import { quantizeInt8PerColumn } from "../../../node/prepare/quantize-weights.ts";
 import { int8ResidualLinear } from "../../../node/prepare/residual-linear.ts";
 import { createOrtWebSession } from "../../../node/runtime/ort-web-session.ts";
-
-function gaussian(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++)
-    out[i] = scale * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-  return out;
-}
+import { gaussian } from "../../../node/synthetic/gaussian.ts";
 
 /** y = x @ W^T (+ b), rows of x of rank 3 [b, t, k] flattened. */
 async function runLinear(emit: LinearEmitter, w: Float32Array, dims: number[], x: Float32Array) {
