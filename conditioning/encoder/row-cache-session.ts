@@ -131,7 +131,9 @@ export function withRowCache<S extends InferenceSessionLike>(
       const pick = (t: TensorLike) => {
         const src = t.data as BigInt64Array;
         const out = new BigInt64Array(missing.length * seq);
-        missing.forEach((b, i) => out.set(src.subarray(b * seq, (b + 1) * seq), i * seq));
+        missing.forEach((b, i) => {
+          out.set(src.subarray(b * seq, (b + 1) * seq), i * seq);
+        });
         return options.tensor("int64", out, [missing.length, seq]);
       };
       const subFeeds: Record<string, TensorLike> = { input_ids: pick(ids) };

@@ -19,7 +19,15 @@ describe("bench cache-hit, request-breakdown and workerd text-encoder --json", (
     cache = mkdtempSync(join(tmpdir(), "clip-edge-bench-workerd-test-"));
     const run = spawnSync(
       process.execPath,
-      ["--import", "tsx", "bench/main.ts", "--quick", "--json", "--only", "cache-hit,text-encoder,request-breakdown"],
+      [
+        "--import",
+        "tsx",
+        "bench/main.ts",
+        "--quick",
+        "--json",
+        "--only",
+        "cache-hit,text-encoder,request-breakdown",
+      ],
       {
         encoding: "utf8",
         env: {
