@@ -68,7 +68,11 @@ function budgetOption(
 
 function formatStagePlan(p: BudgetStagePlan): string {
   const mb = (b: number) => (b / 1e6).toFixed(1);
-  return `stage plan (--budget-mb ${mb(p.budgetBytes)}): ${p.layers.length} layer stage(s) [${p.layers.join(",")}] + head, estimated load peak ${mb(p.measuredPeakBytes)} MB${p.note ? ` (${p.note})` : ""}`;
+  const split =
+    p.layers.length === 1
+      ? "one graph"
+      : `${p.layers.length} layer stages [${p.layers.join(",")}] + head`;
+  return `stage plan (--budget-mb ${mb(p.budgetBytes)}): ${split}, estimated load peak ${mb(p.measuredPeakBytes)} MB${p.note ? ` (${p.note})` : ""}`;
 }
 
 /** fp32 weight MB a guarded `--edge` plan may add (node/prepare/precision-guard.ts). */

@@ -38,7 +38,7 @@ export interface StagePlanInput {
 }
 
 export interface StagePlan {
-  /** Encoder layers per stage, in run order = creation order (largest first); the head comes after. */
+  /** Encoder layers per stage in run order (loaders create them largest first); the head comes after. */
   layers: number[];
   /** False when even one layer per stage exceeds the budget: `layers` is then per-layer (all ones). */
   fits: boolean;
@@ -138,8 +138,12 @@ export function planStages(input: StagePlanInput): StagePlan {
   if (!found || estimateLoadPeak(input, found) > input.budgetBytes) {
     return { layers: perLayer, fits: false, estimatedPeakBytes: estimateLoadPeak(input, perLayer) };
   }
+  // The same count, evened out (larger groups first or last: the first stage also
+  // holds the embeddings): kept where the estimated peak is no higher.
   let layers = found;
   const even = nearEqual(L, found.length);
-  if (estimateLoadPeak(input, even) <= estimateLoadPeak(input, found)) layers = even;
+  for (const candidate of [even, [...even].reverse()]) {
+    if (estimateLoadPeak(input, candidate) <= estimateLoadPeak(input, layers)) layers = candidate;
+  }
   return { layers, fits: true, estimatedPeakBytes: estimateLoadPeak(input, layers) };
 }

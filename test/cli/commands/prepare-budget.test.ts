@@ -48,4 +48,25 @@ describe("clip-edge prepare --budget-mb: usage", () => {
     expect(r.err).toContain("sum to 4, not the 3 layers");
     expect(existsSync(out)).toBe(false);
   });
+
+  it("prints the stage plan it chose", async () => {
+    const dir = join(tmp, "roomy");
+    const r = await runCli([
+      "prepare",
+      "--from",
+      from,
+      "--out",
+      dir,
+      "--quant",
+      "int8",
+      "--edge",
+      "--no-guard",
+      "--no-report",
+      "--budget-mb",
+      "1000",
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("stage plan (--budget-mb 1000.0): one graph, estimated load peak");
+    expect(existsSync(join(dir, "text.onnx"))).toBe(true);
+  }, 120_000);
 });
