@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { graphFiles } from "../../conditioning/bundle/graph-files.ts";
 import type { GraphEntry, Quantization } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
+import type { BudgetStagePlan } from "../../node/prepare/budget-stages.ts";
 import { formatGuard } from "../../node/prepare/guard-report.ts";
 import {
   DEFAULT_GUARD_MARGIN,
@@ -24,6 +25,56 @@ function graphSummary(g: GraphEntry): string {
     : `${g.kind}: ${files.length} files, ${bytes} bytes`;
 }
 
+/** `--stages N` or `--stages 6,3,2,1` (layers per stage, run order). */
+function stagesOption(value: string | undefined): number | number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((p) => p.trim());
+  const ns = parts.map(Number);
+  if (parts.some((p) => p === "") || !ns.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new ClipEdgeError(
+      "usage",
+      `prepare: --stages must be a positive integer or a comma-separated list of layers per stage (e.g. 6,3,2,1), got ${value}`,
+    );
+  }
+  return parts.length === 1 && !value.includes(",") ? ns[0] : ns;
+}
+
+/** `--budget-mb N` (MB = 10^6 bytes, as MEMORY_BUDGET_MB): only with --edge, not with --stages. */
+function budgetOption(
+  value: string | undefined,
+  edge: boolean,
+  values: { stages?: string; "no-memory-profile"?: boolean },
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new ClipEdgeError("usage", `prepare: --budget-mb must be a number > 0, got ${value}`);
+  }
+  if (!edge) throw new ClipEdgeError("usage", "prepare: --budget-mb needs --edge");
+  if (values.stages !== undefined) {
+    throw new ClipEdgeError(
+      "usage",
+      "prepare: --budget-mb and --stages exclude each other (--budget-mb chooses the stages)",
+    );
+  }
+  if (values["no-memory-profile"]) {
+    throw new ClipEdgeError(
+      "usage",
+      "prepare: --budget-mb needs the memory profile (drop --no-memory-profile)",
+    );
+  }
+  return n * 1e6;
+}
+
+function formatStagePlan(p: BudgetStagePlan): string {
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  const split =
+    p.layers.length === 1
+      ? "one graph"
+      : `${p.layers.length} layer stages [${p.layers.join(",")}] + head`;
+  return `stage plan (--budget-mb ${mb(p.budgetBytes)}): ${split}, estimated load peak ${mb(p.measuredPeakBytes)} MB${p.note ? ` (${p.note})` : ""}`;
+}
+
 /** fp32 weight MB a guarded `--edge` plan may add (node/prepare/precision-guard.ts). */
 const EDGE_FP32_BUDGET_MB = EDGE_MAX_FP32_BYTES / 1e6;
 
@@ -43,9 +94,12 @@ Options:
                           external-int8: table in token_embedding.safetensors, graph input token_embeds)
   --q4-accuracy-level N   MatMulNBits accuracy_level for q4: 0 fp32 compute (default), 4 int8 compute
   --external-data BYTES   move initializers >= BYTES to <graph>.onnx.data
-  --stages N              split the text graph into N layer groups + a head (final LN, pooling,
+  --stages N|A,B,..       split the text graph into N layer groups (or groups of A, B, .. layers) + a head (final LN, pooling,
                           projection), one graph each (text.stage<i>.onnx), that a runtime loads one
                           at a time: only one stage's bytes are held in JS at once
+  --budget-mb N           with --edge: the fewest, largest text stages whose estimated load peak
+                          (WASM heap + the worker's load buffer, from a measured per-layer profile)
+                          fits N MB (10^6 bytes, as MEMORY_BUDGET_MB); not with --stages
   --edge                  shape the bundle for a 128 MB Worker isolate: --external-data 1024,
                           --token-embedding external-int8 (quantised only), --stages = text layers;
                           explicit flags win (docs/performance.md)
@@ -96,6 +150,7 @@ export const command: Command = {
       "guard-max-fp32-mb": { type: "string" },
       "attention-mask": { type: "boolean", default: false },
       stages: { type: "string" },
+      "budget-mb": { type: "string" },
       edge: { type: "boolean", default: false },
       name: { type: "string" },
       repo: { type: "string" },
@@ -196,6 +251,8 @@ export const command: Command = {
             maxFp32Bytes,
           }
         : false;
+    const stages = stagesOption(values.stages);
+    const budgetBytes = budgetOption(values["budget-mb"], edge, values);
     const started = performance.now();
     const result = await prepareBundle({
       from,
@@ -208,7 +265,8 @@ export const command: Command = {
       q4AccuracyLevel: intOption("q4-accuracy-level", values["q4-accuracy-level"]),
       externalDataThreshold:
         intOption("external-data", values["external-data"]) ?? (edge ? 1024 : undefined),
-      stages: intOption("stages", values.stages) ?? (edge ? "per-layer" : undefined),
+      stages: budgetBytes !== undefined ? undefined : (stages ?? (edge ? "per-layer" : undefined)),
+      budgetBytes,
       skipReport: values["no-report"],
       memoryProfile: !values["no-memory-profile"],
       guard,
@@ -223,6 +281,7 @@ export const command: Command = {
       io.stdout.write(`${formatReport(quant, report)}\n`);
     }
     if (report?.guard) io.stdout.write(`${formatGuard(report.guard)}\n`);
+    if (result.stagePlan) io.stdout.write(`${formatStagePlan(result.stagePlan)}\n`);
     io.stdout.write(
       `wrote ${out}/manifest.json (${result.manifest.graphs.map(graphSummary).join(", ")}) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
     );

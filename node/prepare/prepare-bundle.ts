@@ -1,20 +1,23 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { graphFiles } from "../../conditioning/bundle/graph-files.ts";
 import {
   type BundleManifest,
+  type GraphMemoryProfile,
   MANIFEST_FORMAT_VERSION,
   type Quantization,
   type TextArchitecture,
 } from "../../conditioning/bundle/manifest.ts";
 import { ClipEdgeError } from "../../conditioning/errors.ts";
 import { estimateTokenBytes } from "../../conditioning/memory/memory-model.ts";
+import { type BudgetStagePlan, fitStagesToBudget } from "./budget-stages.ts";
 import { writePreprocessor } from "./bundle-extras.ts";
 import { copyTokenizerFiles, findTokenizerDir, loadTokenizerFromDir } from "./bundle-tokenizer.ts";
 import { type EmitContext, emitTower, type Tower } from "./emit-tower.ts";
 import { type GuardStepOptions, runGuardStep } from "./guard-step.ts";
 import { measureTextGraphMemory } from "./memory-profile.ts";
 import { type Checkpoint, readCheckpoint } from "./read-checkpoint.ts";
-import { buildTextGraph, stageLayers } from "./text-graph.ts";
+import { buildTextGraph, plannedStageLayers, stageLayers, stagePlanError } from "./text-graph.ts";
 import type { TokenEmbeddingMode } from "./token-embedding.ts";
 import { loadTextWeights, loadVisionWeights, readLogitScale } from "./tower-weights.ts";
 import { buildVisionGraph } from "./vision-graph.ts";
@@ -38,9 +41,17 @@ export interface PrepareOptions {
    * Split the text graph's layers into this many groups, one graph each, plus a
    * head graph (final LayerNorm, pooling, projection): `text.stage<i>.onnx`,
    * so a runtime holds one stage's bytes at a time while creating sessions
-   * (default 1: one graph; "per-layer": one group per layer).
+   * (default 1: one graph; "per-layer": one group per layer; a list: layers per
+   * group in run order, e.g. [6, 3, 2, 1], summing to the layer count).
    */
-  stages?: number | "per-layer";
+  stages?: StageSpec;
+  /**
+   * Choose the stages instead (stage-planner.ts): the fewest whose estimated
+   * load peak (WASM heap + the load buffer) fits this many bytes, from a
+   * per-layer emission's measured sizes and memory profile. Implies the memory
+   * profile; not with `stages`.
+   */
+  budgetBytes?: number;
   /** Move initializers >= this many bytes to `<graph>.onnx.data`. */
   externalDataThreshold?: number;
   /** Skip the quantisation report (it builds and runs an fp32 reference). */
@@ -69,6 +80,8 @@ export interface PrepareResult {
   dir: string;
   /** Milliseconds per phase. */
   timings: Record<string, number>;
+  /** The stage plan of `budgetBytes`. */
+  stagePlan?: BudgetStagePlan;
 }
 
 function createLap(timings: Record<string, number>) {
@@ -94,18 +107,48 @@ function selectTowers(ck: Checkpoint, options: PrepareOptions): Tower[] {
   return towers;
 }
 
-/** The text tower: guard (int8), then the graph(s), staged or not, from the planned weights. */
-async function prepareText(ctx: EmitContext, ck: Checkpoint, options: PrepareOptions) {
+/** How the text graph is split: groups of near-equal size, per layer, or layers per group. */
+export type StageSpec = number | "per-layer" | readonly number[];
+
+/** Layers [from, to) of each stage (the head last), or undefined for the one-graph encoder. */
+function stageRanges(numLayers: number, spec: StageSpec | undefined) {
+  if (Array.isArray(spec)) {
+    const plan = spec as readonly number[];
+    const error = stagePlanError(numLayers, plan);
+    if (error) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --stages ${plan.join(",")}: ${error} (layers per stage of the ${numLayers}-layer text encoder)`,
+      );
+    }
+    if (plan.length === 1) return undefined;
+    return Array.from({ length: plan.length + 1 }, (_, i) =>
+      plannedStageLayers(numLayers, plan, i),
+    );
+  }
+  const groups = spec === "per-layer" ? numLayers : ((spec as number | undefined) ?? 1);
+  if (!Number.isInteger(groups) || groups < 1 || groups > numLayers) {
+    throw new ClipEdgeError(
+      "usage",
+      `prepare: --stages must be an integer in 1..${numLayers} (the text encoder's layers), got ${spec}`,
+    );
+  }
+  if (groups === 1) return undefined;
+  return Array.from({ length: groups + 1 }, (_, i) => stageLayers(numLayers, groups, i));
+}
+
+/** Emits (or re-emits, replacing the previous one and its files) the text graph split as given. */
+export type EmitText = (spec: StageSpec | undefined, skipReport?: boolean) => Promise<void>;
+
+/** The text tower: guard (int8) once, then a function that emits the graph(s) from the planned weights. */
+async function prepareText(
+  ctx: EmitContext,
+  ck: Checkpoint,
+  options: PrepareOptions,
+): Promise<EmitText> {
   const text = ctx.text!;
   const weights = loadTextWeights(ck.tensors, text, ck.config.projectionDim);
   ctx.tokenTable = weights.tokenEmbedding;
-  const groups = options.stages === "per-layer" ? text.numLayers : (options.stages ?? 1);
-  if (!Number.isInteger(groups) || groups < 1 || groups > text.numLayers) {
-    throw new ClipEdgeError(
-      "usage",
-      `prepare: --stages must be an integer in 1..${text.numLayers} (the text encoder's layers), got ${options.stages}`,
-    );
-  }
   const guard =
     options.guard && ctx.quant === "int8"
       ? await runGuardStep(
@@ -122,35 +165,50 @@ async function prepareText(ctx: EmitContext, ck: Checkpoint, options: PrepareOpt
         )
       : undefined;
   if (guard) ctx.lap("guard_text");
-  await emitTower(
-    ctx,
-    "text",
-    (q, stage) =>
-      buildTextGraph(text, q !== "fp32" && guard ? guard.weights : weights, {
-        quantization: q,
-        hiddenStates: options.hiddenStates,
-        attentionMask: options.attentionMask,
-        q4AccuracyLevel: options.q4AccuracyLevel,
-        tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
-        producerVersion: options.version ?? "0",
-        ...(q !== "fp32" && guard ? { linear: guard.linear } : {}),
-        ...(stage !== undefined ? { stage: stageLayers(text.numLayers, groups, stage) } : {}),
-      }),
-    // N layer groups + the head stage; one group is the plain one-graph encoder.
-    groups > 1 ? groups + 1 : 1,
-  );
-  if (guard) {
-    const a = guard.report.achieved;
-    ctx.report = {
-      ...(ctx.report ?? {
-        prompts: [],
-        tokenCosineMin: a.tokenCosineMin,
-        tokenCosineMean: a.tokenCosineMean,
-        maxAbsError: 0,
-      }),
-      guard: guard.report,
-    };
-  }
+  return async (spec, skipReport = options.skipReport) => {
+    const ranges = stageRanges(text.numLayers, spec);
+    const previous = ctx.graphs.findIndex((g) => g.kind === "text");
+    const old = previous >= 0 ? ctx.graphs.splice(previous, 1)[0] : undefined;
+    ctx.skipReport = skipReport;
+    await emitTower(
+      ctx,
+      "text",
+      (q, stage) =>
+        buildTextGraph(text, q !== "fp32" && guard ? guard.weights : weights, {
+          quantization: q,
+          hiddenStates: options.hiddenStates,
+          attentionMask: options.attentionMask,
+          q4AccuracyLevel: options.q4AccuracyLevel,
+          tokenEmbedding: q === "fp32" ? "fp32" : options.tokenEmbedding,
+          producerVersion: options.version ?? "0",
+          ...(q !== "fp32" && guard ? { linear: guard.linear } : {}),
+          ...(stage !== undefined && ranges ? { stage: ranges[stage] } : {}),
+        }),
+      // N layer groups + the head stage; one group is the plain one-graph encoder.
+      ranges ? ranges.length : 1,
+    );
+    ctx.skipReport = options.skipReport;
+    if (old) {
+      const entry = ctx.graphs.pop()!;
+      ctx.graphs.splice(previous, 0, entry);
+      const kept = new Set(graphFiles(entry).map((f) => f.file));
+      for (const f of graphFiles(old)) {
+        if (!kept.has(f.file)) rmSync(join(ctx.out, f.file), { force: true });
+      }
+    }
+    if (guard) {
+      const a = guard.report.achieved;
+      ctx.report = {
+        ...(ctx.report ?? {
+          prompts: [],
+          tokenCosineMin: a.tokenCosineMin,
+          tokenCosineMean: a.tokenCosineMean,
+          maxAbsError: 0,
+        }),
+        guard: guard.report,
+      };
+    }
+  };
 }
 
 async function prepareVision(ctx: EmitContext, ck: Checkpoint, options: PrepareOptions) {
@@ -234,6 +292,20 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   const lap = createLap(timings);
   const ck = readCheckpoint(options.from);
   const towers = selectTowers(ck, options);
+  const budget = options.budgetBytes;
+  if (budget !== undefined) {
+    if (options.stages !== undefined) {
+      throw new ClipEdgeError("usage", "prepare: --stages and --budget-mb exclude each other");
+    }
+    if (!(budget > 0) || !towers.includes("text") || options.memoryProfile === false) {
+      throw new ClipEdgeError(
+        "usage",
+        `prepare: --budget-mb needs a budget > 0 (got ${budget / 1e6} MB), the text tower and the memory profile`,
+      );
+    }
+  }
+  if (towers.includes("text") && ck.config.text)
+    stageRanges(ck.config.text.numLayers, options.stages);
   lap("read");
   mkdirSync(options.out, { recursive: true });
   const tokenizerDir = findTokenizerDir(options.from);
@@ -252,7 +324,13 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
     lap,
     log,
   };
-  if (towers.includes("text")) await prepareText(ctx, ck, options);
+  const emitText = towers.includes("text") ? await prepareText(ctx, ck, options) : undefined;
+  // With a budget: per-layer first, to measure; the report comes with the final split.
+  if (emitText)
+    await emitText(
+      budget !== undefined ? "per-layer" : options.stages,
+      budget !== undefined || options.skipReport,
+    );
   if (towers.includes("vision")) await prepareVision(ctx, ck, options);
   const tokenizerFiles = tokenizerDir ? copyTokenizerFiles(tokenizerDir, options.out) : [];
   if (towers.includes("text") && !tokenizerDir) {
@@ -263,24 +341,45 @@ export async function prepareBundle(options: PrepareOptions): Promise<PrepareRes
   const preprocessor = towers.includes("vision")
     ? writePreprocessor(options.from, options.out, ck.config.vision!, log)
     : undefined;
-  const manifest = buildManifest(ck, options, towers, ctx, tokenizerFiles, preprocessor);
-  const write = () =>
-    writeFileSync(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  write();
-  lap("manifest");
-  const textEntry = manifest.graphs.find((g) => g.kind === "text");
-  if (options.memoryProfile && textEntry && manifest.architecture.text) {
-    textEntry.memory = await measureTextGraphMemory({
-      dir: options.out,
-      tokens: manifest.architecture.text.maxPositions,
-      rows: probeRows(manifest.architecture.text),
-    });
+  /** Writes the manifest of what is emitted now; measures the text graph's memory (or takes `memory`). */
+  const finish = async (memory?: GraphMemoryProfile): Promise<BundleManifest> => {
+    const manifest = buildManifest(ck, options, towers, ctx, tokenizerFiles, preprocessor);
+    const write = () =>
+      writeFileSync(join(options.out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     write();
-    lap("memory_profile");
-    const m = textEntry.memory;
-    log(
-      `memory profile (onnxruntime-web): runtime ${mb(m.runtimeBytes)} MB, graph ${mb(m.loadBytes)} MB, ${(m.tokenBytes / 1024).toFixed(1)} KB per token position (${mb(m.tokenBytes * manifest.architecture.text.maxPositions)} MB per ${manifest.architecture.text.maxPositions}-token row)`,
-    );
+    lap("manifest");
+    const textEntry = manifest.graphs.find((g) => g.kind === "text");
+    const arch = manifest.architecture.text;
+    if ((options.memoryProfile || budget !== undefined) && textEntry && arch) {
+      textEntry.memory =
+        memory ??
+        (await measureTextGraphMemory({
+          dir: options.out,
+          tokens: arch.maxPositions,
+          rows: probeRows(arch),
+        }));
+      write();
+      lap("memory_profile");
+      const m = textEntry.memory;
+      log(
+        `memory profile (onnxruntime-web): runtime ${mb(m.runtimeBytes)} MB, graph ${mb(m.loadBytes)} MB, ${(m.tokenBytes / 1024).toFixed(1)} KB per token position (${mb(m.tokenBytes * arch.maxPositions)} MB per ${arch.maxPositions}-token row)`,
+      );
+    }
+    return manifest;
+  };
+  let manifest = await finish();
+  let stagePlan: BudgetStagePlan | undefined;
+  if (budget !== undefined && emitText) {
+    const fitted = await fitStagesToBudget({
+      budgetBytes: budget,
+      manifest,
+      emit: (spec) => emitText(spec, options.skipReport),
+      finish,
+      reportPending: !options.skipReport,
+      log,
+    });
+    manifest = fitted.manifest;
+    stagePlan = fitted.plan;
   }
-  return { manifest, dir: options.out, timings };
+  return { manifest, dir: options.out, timings, ...(stagePlan ? { stagePlan } : {}) };
 }

@@ -57,6 +57,28 @@ export function stageLayers(layers: number, groups: number, index: number) {
 }
 
 /**
+ * Layers [from, to) of stage `index` for an explicit plan: `plan[g]` layers in
+ * group g (run order; e.g. [6, 3, 2, 1] from stage-planner.ts), then the head
+ * as stage `plan.length`. `plan` must sum to `layers`, each entry >= 1.
+ */
+export function plannedStageLayers(layers: number, plan: readonly number[], index: number) {
+  if (index === plan.length) return { from: layers, to: layers, head: true };
+  let from = 0;
+  for (let g = 0; g < index; g++) from += plan[g];
+  return { from, to: from + plan[index] };
+}
+
+/** Why an explicit stage plan is invalid for `layers` layers, or undefined when it is valid. */
+export function stagePlanError(layers: number, plan: readonly number[]): string | undefined {
+  if (plan.length === 0) return "an empty list";
+  if (!plan.every((n) => Number.isInteger(n) && n >= 1))
+    return "each entry must be an integer >= 1";
+  const sum = plan.reduce((a, b) => a + b, 0);
+  if (sum !== layers) return `the entries sum to ${sum}, not the ${layers} layers`;
+  return undefined;
+}
+
+/**
  * CLIP text transformer as an ONNX graph (opset 17): token + position
  * embeddings (positions sliced to the dynamic seq), causal pre-LN blocks,
  * final LayerNorm, argmax pooling on integer ids, optional projection.
