@@ -8,9 +8,10 @@
  * mode (smoke): the tiny one-graph bundle of cache-hit, 8 and 77 tokens,
  * /v1/embeddings only. Runs only with workerd. Each row has `config: "current"`
  * (the shipped defaults) or `"baseline"` (whole requests under the defaults
- * before issue #14, measured in the same run; `ratio_vs_baseline` on current).
+ * before issue #14, from a second isolate in the same rounds; `ratio_vs_baseline`
+ * on current).
  */
-import type { BenchContext, BenchResult, Scenario } from "../harness.ts";
+import type { BenchContext, Scenario } from "../harness.ts";
 import { type BreakdownRoute, measureAppBreakdown } from "../workerd/app-breakdown-bench.ts";
 import {
   B32_TEXT_BUNDLE,
@@ -20,7 +21,6 @@ import {
   TINY_TEXT_BUNDLE,
 } from "../workerd/app-bundle.ts";
 import { benchConfig } from "./bench-config.ts";
-import { round } from "./stats.ts";
 
 /**
  * The worker defaults before issue #14's levers: a 4 ms micro-batching window, no
@@ -69,24 +69,10 @@ export const scenario: Scenario = {
         routes,
         log: (l: string) => ctx.note(l),
       };
-      // The baseline in the same run: whole requests under the defaults before issue #14.
-      const baseline = await measureAppBreakdown({
-        ...common,
-        vars: BEFORE_ISSUE_14,
-        requestOnly: true,
-      });
-      const records = await measureAppBreakdown(common);
-      const key = (r: BenchResult) => `${r.route}|${r.tokens}`;
-      const before = new Map(baseline.map((r) => [key(r), r.median_ms]));
-      for (const r of baseline) ctx.report({ ...r, config: "baseline" });
-      for (const r of records) {
-        const b = before.get(key(r));
-        ctx.report({
-          ...r,
-          config: "current",
-          ...(b ? { baseline_ms: b, ratio_vs_baseline: round(r.median_ms / b, 3) } : {}),
-        });
-      }
+      // The baseline in the same run: a second isolate under the defaults before issue #14,
+      // its whole requests alternating with the breakdown's.
+      const records = await measureAppBreakdown({ ...common, baselineVars: BEFORE_ISSUE_14 });
+      for (const r of records) ctx.report(r);
     }
   },
 };

@@ -41,23 +41,31 @@ export interface BreakdownOptions {
   variant: string;
   runs: number;
   routes: BreakdownRoute[];
-  /** Worker vars over the repo's wrangler.toml (e.g. the previous defaults, for a baseline). */
-  vars?: Record<string, string>;
-  /** Whole requests only (no partial-stage or extra-copy variants): a baseline's latency. */
-  requestOnly?: boolean;
+  /**
+   * Vars of a second isolate serving the same bundle (e.g. the previous defaults): its whole
+   * requests are timed in the same rounds, alternating with the first isolate's, so that load
+   * on a shared machine hits both alike. Its rows say `config: "baseline"`.
+   */
+  baselineVars?: Record<string, string>;
   log: (line: string) => void;
 }
 
-interface Sample {
-  ms: number;
-  status: number;
-  runs: number;
-  replayed: number;
-  rowReadMs: number;
-  rowReads: number;
+interface AppWorker {
+  request(
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Sample & { text: string }>;
+  /** Median round trip of a no-op request. */
+  rtt: number;
+  dispose(): Promise<void>;
 }
 
-export async function measureAppBreakdown(options: BreakdownOptions): Promise<BenchResult[]> {
+/** One workerd isolate of the bench entry serving the bundle from its own local R2. */
+async function openAppWorker(
+  options: BreakdownOptions,
+  vars: Record<string, string>,
+): Promise<AppWorker> {
   const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-breakdown-"));
   let worker: BenchWorker | undefined;
   try {
@@ -72,32 +80,62 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       config: CONFIG,
       entrypoint: ENTRY,
       persist,
-      vars: { DEFAULT_MODEL: options.name, ...options.vars },
+      vars: { DEFAULT_MODEL: options.name, ...vars },
     });
-    const w = worker;
-    const request = async (
-      path: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ): Promise<Sample & { text: string }> => {
-      const t = performance.now();
-      const res = await w.fetch(`http://bench${path}`, {
-        method: body === undefined ? "GET" : "POST",
-        headers: { "content-type": "application/json", ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      const ms = performance.now() - t;
-      return {
-        ms,
-        status: res.status,
-        runs: Number(res.headers.get("x-bench-runs")),
-        replayed: Number(res.headers.get("x-bench-replayed")),
-        rowReadMs: Number(res.headers.get("x-bench-row-read-ms")),
-        rowReads: Number(res.headers.get("x-bench-row-reads")),
-        text,
-      };
+  } catch (error) {
+    rmSync(persist, { recursive: true, force: true });
+    throw error;
+  }
+  const w = worker;
+  const request: AppWorker["request"] = async (path, body, headers = {}) => {
+    const t = performance.now();
+    const res = await w.fetch(`http://bench${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    const ms = performance.now() - t;
+    return {
+      ms,
+      status: res.status,
+      runs: Number(res.headers.get("x-bench-runs")),
+      replayed: Number(res.headers.get("x-bench-replayed")),
+      rowReadMs: Number(res.headers.get("x-bench-row-read-ms")),
+      rowReads: Number(res.headers.get("x-bench-row-reads")),
+      text,
     };
+  };
+  const noop: number[] = [];
+  for (let i = 0; i < 20; i++) noop.push((await request("/healthz")).ms);
+  return {
+    request,
+    rtt: summarize(noop).median_ms,
+    async dispose() {
+      await w.dispose();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Sample {
+  ms: number;
+  status: number;
+  runs: number;
+  replayed: number;
+  rowReadMs: number;
+  rowReads: number;
+}
+
+export async function measureAppBreakdown(options: BreakdownOptions): Promise<BenchResult[]> {
+  const workers: AppWorker[] = [];
+  try {
+    const main = await openAppWorker(options, {});
+    workers.push(main);
+    const base = options.baselineVars
+      ? await openAppWorker(options, options.baselineVars)
+      : undefined;
+    if (base) workers.push(base);
     let seed = 0x14;
     const word = () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -106,26 +144,26 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
       return String.fromCharCode(97 + a, 97 + b);
     };
     const promptOf = (tokens: number) => Array.from({ length: tokens - 2 }, word).join(" ");
-    const noop: number[] = [];
-    for (let i = 0; i < 20; i++) noop.push((await request("/healthz")).ms);
-    const rtt = summarize(noop).median_ms;
+    const rtt = main.rtt;
     const records: BenchResult[] = [];
     for (const route of options.routes) {
-      const full = async (tokens: number, headers: Record<string, string> = {}) => {
-        const s = await request(route.path, route.body(options.name, promptOf(tokens)), headers);
+      const fullOn = async (w: AppWorker, tokens: number, headers: Record<string, string> = {}) => {
+        const s = await w.request(route.path, route.body(options.name, promptOf(tokens)), headers);
         if (s.status !== 200)
           throw new Error(`${route.path}: HTTP ${s.status} ${s.text.slice(0, 300)}`);
         return s;
       };
+      const full = (tokens: number, headers: Record<string, string> = {}) =>
+        fullOn(main, tokens, headers);
       // Load (first request) and tier-up; S = runs of a whole request.
       const first = await full(77);
       for (let i = 0; i < 3; i++) await full(77);
+      const baseFirst = base ? await fullOn(base, 77) : undefined;
+      if (base) for (let i = 0; i < 3; i++) await fullOn(base, 77);
       const stages = first.runs;
-      const stops = options.requestOnly
-        ? []
-        : [...new Set([0, 1, 2, stages - 1])].filter((k) => k < stages);
+      const stops = [...new Set([0, 1, 2, stages - 1])].filter((k) => k < stages);
       for (const tokens of route.tokens) {
-        const check = await request("/v1/tokenize", {
+        const check = await main.request("/v1/tokenize", {
           model: options.name,
           prompt: promptOf(tokens),
         });
@@ -144,9 +182,8 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
         for (let r = -1; r < options.runs; r++) {
           // The real request first: it leaves the outputs the partial ones replay.
           const f = await full(tokens);
-          const c = options.requestOnly
-            ? undefined
-            : await full(tokens, { "x-bench-extra-copy": "1" });
+          const b = base ? await fullOn(base, tokens) : undefined;
+          const c = await full(tokens, { "x-bench-extra-copy": "1" });
           for (const k of stops) {
             const s = await full(tokens, { "x-bench-run-stages": String(k) });
             if (s.runs !== stages || s.replayed !== stages - k) {
@@ -156,13 +193,15 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
           }
           if (r < 0) continue;
           push(`t${stages}`, f.ms);
-          if (c) push("copy", c.ms);
+          if (b) push("base", b.ms);
+          push("copy", c.ms);
           rowMs.push(f.rowReadMs);
           rowReads = f.rowReads;
         }
         const m = (key: string) => summarize(at[key]).median_ms;
+        const t0 = m("t0");
         const full_ = m(`t${stages}`);
-        const whole: BenchResult = {
+        const common = {
           scenario: "request-breakdown",
           model: options.model,
           variant: options.variant,
@@ -170,22 +209,29 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
           route: route.path,
           tokens,
           stages,
-          median_ms: round(full_ - rtt),
-          p95_ms: round(summarize(at[`t${stages}`]).p95_ms - rtt),
           runs: options.runs,
+        };
+        const baseline =
+          base && baseFirst
+            ? {
+                ...common,
+                config: "baseline",
+                median_ms: round(m("base") - base.rtt),
+                p95_ms: round(summarize(at.base).p95_ms - base.rtt),
+                rtt_ms: round(base.rtt),
+                first_request_ms: round(baseFirst.ms - base.rtt),
+              }
+            : undefined;
+        const median = round(full_ - rtt);
+        records.push({
+          ...common,
+          ...(base ? { config: "current" } : {}),
+          median_ms: median,
+          p95_ms: round(summarize(at[`t${stages}`]).p95_ms - rtt),
           rtt_ms: round(rtt),
           row_read_ms: round(summarize(rowMs).median_ms),
           row_reads: rowReads,
           first_request_ms: round(first.ms - rtt),
-        };
-        if (options.requestOnly) {
-          records.push(whole);
-          options.log(`request-breakdown ${options.model} ${route.path} ${tokens} tokens done`);
-          continue;
-        }
-        const t0 = m("t0");
-        records.push({
-          ...whole,
           outside_runs_ms: round(t0 - rtt),
           first_stage_ms: round(m("t1") - t0),
           // A staged graph (--edge): the second stage, the middle ones (each), the last one.
@@ -198,15 +244,27 @@ export async function measureAppBreakdown(options: BreakdownOptions): Promise<Be
             : {}),
           all_runs_ms: round(full_ - t0),
           extra_copy_ms: round(m("copy") - full_),
+          ...(baseline
+            ? {
+                baseline_ms: baseline.median_ms,
+                ratio_vs_baseline: round(median / baseline.median_ms, 3),
+              }
+            : {}),
         });
+        if (baseline) records.push(baseline);
         options.log(`request-breakdown ${options.model} ${route.path} ${tokens} tokens done`);
       }
     }
-    const ready = JSON.parse((await request("/readyz")).text) as { wasm_heap?: { bytes: number } };
-    const heap = ready.wasm_heap ? { peak_wasm_mb: toMb(ready.wasm_heap.bytes) } : {};
-    return records.map((r) => ({ ...r, ...heap }));
+    const heapOf = async (w: AppWorker) => {
+      const ready = JSON.parse((await w.request("/readyz")).text) as {
+        wasm_heap?: { bytes: number };
+      };
+      return ready.wasm_heap ? { peak_wasm_mb: toMb(ready.wasm_heap.bytes) } : {};
+    };
+    const heap = await heapOf(main);
+    const baseHeap = base ? await heapOf(base) : {};
+    return records.map((r) => ({ ...r, ...(r.config === "baseline" ? baseHeap : heap) }));
   } finally {
-    await worker?.dispose();
-    rmSync(persist, { recursive: true, force: true });
+    for (const w of workers) await w.dispose();
   }
 }
