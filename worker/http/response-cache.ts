@@ -3,7 +3,9 @@
  * SHA-256 of the model hash(es) and the canonical (key-sorted) validated
  * request; a hit skips tokenising and inference. Every cacheable response
  * carries `ETag` (the key), `Cache-Control` and `X-Cache: HIT|MISS`;
- * `If-None-Match` with the ETag answers 304.
+ * `If-None-Match` with the ETag answers 304. A miss's `cache.put` runs in
+ * `waitUntil` (a blocked put cost every miss its write), so the answer does
+ * not wait for it.
  */
 import type { Context } from "hono";
 
@@ -38,6 +40,15 @@ async function keyOf(parts: { route: string; modelHashes: readonly string[]; req
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Hono's execution context, or undefined where there is none (`app.request` in Node tests). */
+function executionContextOf(c: Context): ExecutionContext | undefined {
+  try {
+    return c.executionCtx as ExecutionContext;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   return {
     async respond(c, parts, produce) {
@@ -63,7 +74,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         const headers = new Headers(fresh.headers);
         headers.set("ETag", etag);
         headers.set("Cache-Control", ttl > 0 ? `public, max-age=${ttl}, immutable` : "no-store");
-        if (cache) await cache.put(cacheRequest, new Response(body, { status: 200, headers }));
+        if (cache) {
+          // Off the response's path where the runtime allows (workerd: waitUntil); the next
+          // identical request may still miss while the put is in flight.
+          const put = cache.put(cacheRequest, new Response(body, { status: 200, headers }));
+          const ctx = executionContextOf(c);
+          if (ctx) ctx.waitUntil(put.catch(() => {}));
+          else await put;
+        }
         headers.set("X-Cache", "MISS");
         response = new Response(body, { status: 200, headers });
       }
