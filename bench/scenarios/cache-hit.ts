@@ -8,13 +8,7 @@
  * WASM heap from /readyz. Runs only when CLIP_EDGE_BENCH_RUNTIMES includes workerd.
  */
 import type { BenchContext, Scenario } from "../harness.ts";
-import {
-  B32_TEXT_BUNDLE,
-  bundleVariant,
-  ensureAppBundle,
-  L14_TEXT_BUNDLE,
-  TINY_TEXT_BUNDLE,
-} from "../workerd/app-bundle.ts";
+import { appBundleSpecs, bundleVariant, ensureAppBundle } from "../workerd/app-bundle.ts";
 import { measureCacheHit } from "../workerd/app-cache-bench.ts";
 import { benchConfig } from "./bench-config.ts";
 
@@ -25,10 +19,7 @@ export const scenario: Scenario = {
   async run(ctx: BenchContext) {
     const cfg = benchConfig(ctx.quick);
     if (!cfg.runtimes.includes("workerd")) return;
-    // CLIP-L as shipped to a 128 MB isolate when the run covers CLIP-L (not in --quick).
-    const specs = ctx.quick
-      ? [TINY_TEXT_BUNDLE]
-      : [B32_TEXT_BUNDLE, ...(cfg.models.includes("clip-vit-l14-text") ? [L14_TEXT_BUNDLE] : [])];
+    const specs = appBundleSpecs(ctx.quick, cfg.models);
     const records = [];
     for (const spec of specs) {
       const bundleDir = await ensureAppBundle(spec, {

@@ -13,13 +13,7 @@
  */
 import type { BenchContext, Scenario } from "../harness.ts";
 import { type BreakdownRoute, measureAppBreakdown } from "../workerd/app-breakdown-bench.ts";
-import {
-  B32_TEXT_BUNDLE,
-  bundleVariant,
-  ensureAppBundle,
-  L14_TEXT_BUNDLE,
-  TINY_TEXT_BUNDLE,
-} from "../workerd/app-bundle.ts";
+import { appBundleSpecs, bundleVariant, ensureAppBundle } from "../workerd/app-bundle.ts";
 import { benchConfig } from "./bench-config.ts";
 
 /**
@@ -35,9 +29,7 @@ export const scenario: Scenario = {
   async run(ctx: BenchContext) {
     const cfg = benchConfig(ctx.quick);
     if (!cfg.runtimes.includes("workerd")) return;
-    const specs = ctx.quick
-      ? [TINY_TEXT_BUNDLE]
-      : [B32_TEXT_BUNDLE, ...(cfg.models.includes("clip-vit-l14-text") ? [L14_TEXT_BUNDLE] : [])];
+    const specs = appBundleSpecs(ctx.quick, cfg.models);
     const tokens = ctx.quick ? [8, 77] : [8, 25, 77];
     for (const spec of specs) {
       const bundleDir = await ensureAppBundle(spec, {

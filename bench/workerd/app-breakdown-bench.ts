@@ -16,14 +16,10 @@
  * each, so `tokens` (BOS and EOT included) is exact; /v1/tokenize checks it
  * (its `token_count` leaves BOS and EOT out).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
-import { type BenchWorker, startBenchWorker } from "./start-bench-worker.ts";
+import { startAppWorker } from "./start-bench-worker.ts";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const ENTRY = fileURLToPath(new URL("./breakdown-worker.ts", import.meta.url));
@@ -66,27 +62,14 @@ async function openAppWorker(
   options: BreakdownOptions,
   vars: Record<string, string>,
 ): Promise<AppWorker> {
-  const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-breakdown-"));
-  let worker: BenchWorker | undefined;
-  try {
-    await seedLocalR2({
-      bundleDir: options.bundleDir,
-      name: options.name,
-      persistTo: persist,
-      configPath: CONFIG,
-      log: () => {},
-    });
-    worker = await startBenchWorker({
-      config: CONFIG,
-      entrypoint: ENTRY,
-      persist,
-      vars: { DEFAULT_MODEL: options.name, ...vars },
-    });
-  } catch (error) {
-    rmSync(persist, { recursive: true, force: true });
-    throw error;
-  }
-  const w = worker;
+  const app = await startAppWorker({
+    config: CONFIG,
+    entrypoint: ENTRY,
+    bundleDir: options.bundleDir,
+    name: options.name,
+    vars,
+  });
+  const w = app.worker;
   const request: AppWorker["request"] = async (path, body, headers = {}) => {
     const t = performance.now();
     const res = await w.fetch(`http://bench${path}`, {
@@ -111,10 +94,7 @@ async function openAppWorker(
   return {
     request,
     rtt: summarize(noop).median_ms,
-    async dispose() {
-      await w.dispose();
-      rmSync(persist, { recursive: true, force: true });
-    },
+    dispose: app.dispose,
   };
 }
 

@@ -118,3 +118,12 @@ export async function ensureAppBundle(
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+/**
+ * The bundles the worker-app scenarios serve: the tiny one in --quick, else B/32, and CLIP-L
+ * (as shipped to a 128 MB isolate) when the run covers it.
+ */
+export function appBundleSpecs(quick: boolean, models: readonly string[]): AppBundleSpec[] {
+  if (quick) return [TINY_TEXT_BUNDLE];
+  return [B32_TEXT_BUNDLE, ...(models.includes("clip-vit-l14-text") ? [L14_TEXT_BUNDLE] : [])];
+}

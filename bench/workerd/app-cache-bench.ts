@@ -7,14 +7,10 @@
  * same request again (a hit) and, with the ETag, a 304. Every hit must say
  * `X-Cache: HIT` and return the miss's bytes, or the run throws.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
 import { type BenchResult, summarize } from "../harness.ts";
 import { round, toMb } from "../scenarios/stats.ts";
-import { type BenchWorker, startBenchWorker } from "./start-bench-worker.ts";
+import { startAppWorker } from "./start-bench-worker.ts";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 
@@ -57,23 +53,15 @@ interface Sample {
 }
 
 export async function measureCacheHit(options: CacheHitOptions): Promise<BenchResult[]> {
-  const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-app-"));
-  let worker: BenchWorker | undefined;
+  let app: Awaited<ReturnType<typeof startAppWorker>> | undefined;
   try {
-    await seedLocalR2({
+    // DEFAULT_MODEL (set to the bundle): /readyz, read at the end for the WASM heap, checks it.
+    app = await startAppWorker({
+      config: CONFIG,
       bundleDir: options.bundleDir,
       name: options.name,
-      persistTo: persist,
-      configPath: CONFIG,
-      log: () => {},
     });
-    worker = await startBenchWorker({
-      config: CONFIG,
-      persist,
-      // DEFAULT_MODEL: /readyz (read at the end for the WASM heap) checks the bench model.
-      vars: { DEFAULT_MODEL: options.name },
-    });
-    const w = worker;
+    const w = app.worker;
     const request = async (
       path: string,
       body?: unknown,
@@ -186,8 +174,7 @@ export async function measureCacheHit(options: CacheHitOptions): Promise<BenchRe
     const heap = ready.wasm_heap ? { peak_wasm_mb: toMb(ready.wasm_heap.bytes) } : {};
     return records.map((r) => ({ ...r, ...heap }));
   } finally {
-    await worker?.dispose();
-    rmSync(persist, { recursive: true, force: true });
+    await app?.dispose();
   }
 }
 

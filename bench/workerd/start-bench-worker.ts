@@ -9,6 +9,11 @@
  * settles: the bench would hang. `ready` is therefore raced against a
  * timeout, and the error names the config, the entry and wrangler's log.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { seedLocalR2 } from "../../node/local-dev/seed-local-r2.ts";
+
 export interface BenchWorkerOptions {
   /** wrangler.toml to start. */
   config: string;
@@ -70,4 +75,51 @@ export async function startBenchWorker(options: BenchWorkerOptions): Promise<Ben
     clearTimeout(timer);
   }
   return worker;
+}
+
+export interface AppWorkerOptions {
+  /** wrangler.toml of the app (its R2 binding is seeded). */
+  config: string;
+  entrypoint?: string;
+  /** A prepared bundle, served as `name` from a fresh local R2. */
+  bundleDir: string;
+  name: string;
+  vars?: Record<string, string>;
+}
+
+/**
+ * The worker app serving one bundle from its own temporary local R2 (seeded
+ * like `npm start` does), DEFAULT_MODEL set to it. `dispose` stops the worker
+ * and removes the folder.
+ */
+export async function startAppWorker(
+  options: AppWorkerOptions,
+): Promise<{ worker: BenchWorker; dispose(): Promise<void> }> {
+  const persist = mkdtempSync(join(tmpdir(), "clip-edge-bench-app-"));
+  const remove = () => rmSync(persist, { recursive: true, force: true });
+  try {
+    await seedLocalR2({
+      bundleDir: options.bundleDir,
+      name: options.name,
+      persistTo: persist,
+      configPath: options.config,
+      log: () => {},
+    });
+    const worker = await startBenchWorker({
+      config: options.config,
+      ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
+      persist,
+      vars: { DEFAULT_MODEL: options.name, ...options.vars },
+    });
+    return {
+      worker,
+      async dispose() {
+        await worker.dispose();
+        remove();
+      },
+    };
+  } catch (error) {
+    remove();
+    throw error;
+  }
 }
